@@ -1,0 +1,104 @@
+import type { z } from 'zod';
+import {
+  FILE_MESSAGE_TYPES,
+  MESSAGE_WEBHOOK_TYPES,
+  OTHER_WEBHOOK_TYPES,
+  TOO_LARGE_MARKER,
+  messageWebhookSchema,
+  otherWebhookSchema,
+  type FileMessageData,
+  type MessageWebhook,
+} from './schemas/webhooks.js';
+
+export type InstanceKind = 'whatsapp' | 'max';
+
+/** What a webhook body is, as far as archiving goes. */
+export type Classification =
+  | {
+      kind: 'file';
+      webhook: MessageWebhook;
+      file: FileMessageData;
+      /** `{{SWE002}}`: Green-API could not fetch the file (> 100 MB); nothing to download. */
+      tooLarge: boolean;
+    }
+  | { kind: 'ignored'; typeWebhook: string; idInstance: string }
+  | { kind: 'unrecognised'; reason: string; typeWebhook?: string; idInstance?: string };
+
+const messageTypes = new Set<string>(MESSAGE_WEBHOOK_TYPES);
+const otherTypes = new Set<string>(OTHER_WEBHOOK_TYPES);
+const fileTypes = new Set<string>(FILE_MESSAGE_TYPES);
+
+export function isFileMessageType(typeMessage: string): boolean {
+  return fileTypes.has(typeMessage);
+}
+
+/** `typeInstance` is `v3` for MAX (greenapi.md §2); everything else is served like WhatsApp. */
+export function kindFromTypeInstance(typeInstance: string | undefined): InstanceKind {
+  return typeInstance === 'v3' || typeInstance === 'max' ? 'max' : 'whatsapp';
+}
+
+/**
+ * Reads `instanceData.idInstance` without validating the rest, so a body can be
+ * authenticated before (and whether or not) it is recognised.
+ */
+export function peekIdInstance(body: unknown): string | undefined {
+  if (!isRecord(body) || !isRecord(body.instanceData)) return undefined;
+  const id = body.instanceData.idInstance;
+  if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return String(id);
+  if (typeof id === 'string' && /^\d{1,20}$/.test(id)) return id;
+  return undefined;
+}
+
+export function classifyWebhook(body: unknown): Classification {
+  const idInstance = peekIdInstance(body);
+  if (!isRecord(body) || typeof body.typeWebhook !== 'string') {
+    return { kind: 'unrecognised', reason: 'no typeWebhook', idInstance };
+  }
+  const typeWebhook = body.typeWebhook;
+  if (messageTypes.has(typeWebhook)) return classifyMessage(body, typeWebhook, idInstance);
+  if (otherTypes.has(typeWebhook)) {
+    const parsed = otherWebhookSchema.safeParse(body);
+    return parsed.success
+      ? { kind: 'ignored', typeWebhook, idInstance: parsed.data.instanceData.idInstance }
+      : { kind: 'unrecognised', reason: describeIssues(parsed.error), typeWebhook, idInstance };
+  }
+  return { kind: 'unrecognised', reason: 'unknown typeWebhook', typeWebhook, idInstance };
+}
+
+function classifyMessage(
+  body: Record<string, unknown>,
+  typeWebhook: string,
+  idInstance: string | undefined,
+): Classification {
+  const parsed = messageWebhookSchema.safeParse(body);
+  if (!parsed.success) {
+    return { kind: 'unrecognised', reason: describeIssues(parsed.error), typeWebhook, idInstance };
+  }
+  const webhook = parsed.data;
+  const file = webhook.messageData.fileMessageData;
+  if (file) {
+    return { kind: 'file', webhook, file, tooLarge: file.downloadUrl.trim() === TOO_LARGE_MARKER };
+  }
+  // A file type without its payload is a shape we do not know: keep it for inspection
+  // rather than silently dropping what may be a file.
+  if (isFileMessageType(webhook.messageData.typeMessage)) {
+    return {
+      kind: 'unrecognised',
+      reason: `${webhook.messageData.typeMessage} without fileMessageData`,
+      typeWebhook,
+      idInstance,
+    };
+  }
+  return { kind: 'ignored', typeWebhook, idInstance: webhook.instanceData.idInstance };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

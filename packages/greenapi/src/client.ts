@@ -1,0 +1,156 @@
+import type { z } from 'zod';
+import type { InstanceKind } from './classify.js';
+import {
+  GreenApiError,
+  GreenApiNetworkError,
+  GreenApiSchemaError,
+  GreenApiTimeoutError,
+} from './errors.js';
+import {
+  deleteNotificationResponseSchema,
+  downloadFileResponseSchema,
+  journalResponseSchema,
+  notificationResponseSchema,
+  type DownloadFileResponse,
+  type JournalItem,
+  type Notification,
+} from './schemas/responses.js';
+
+export type GreenApiInstance = {
+  idInstance: string;
+  apiTokenInstance: string;
+  apiUrl: string;
+  kind: InstanceKind;
+};
+
+export type GreenApiClientOptions = {
+  /** Per request; a request never waits longer than this. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  /** Called once per request with the method and the HTTP status (or `error`), for metrics. */
+  onResponse?: (method: string, status: number | 'error') => void;
+};
+
+type CallOptions = { signal?: AbortSignal };
+
+export type GreenApiClient = ReturnType<typeof createGreenApiClient>;
+
+/**
+ * A typed client for the Green-API methods the archiver uses. It does not retry: BullMQ's
+ * attempts are the only retry loop (two nested loops multiply).
+ */
+export function createGreenApiClient(instance: GreenApiInstance, options: GreenApiClientOptions = {}) {
+  const base = instanceBaseUrl(instance);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const doFetch = options.fetch ?? fetch;
+
+  async function call<T extends z.ZodType>(
+    method: string,
+    schema: T,
+    init: { httpMethod: 'GET' | 'POST' | 'DELETE'; path?: string; query?: string; body?: unknown; timeoutMs?: number },
+    { signal }: CallOptions = {},
+  ): Promise<z.output<T>> {
+    const url = `${base}/${method}/${instance.apiTokenInstance}${init.path ?? ''}${init.query ?? ''}`;
+    const timeout = AbortSignal.timeout(init.timeoutMs ?? timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let response: Response;
+    let text: string;
+    try {
+      response = await doFetch(url, {
+        method: init.httpMethod,
+        headers: init.body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: combined,
+      });
+      text = await response.text();
+    } catch (err) {
+      options.onResponse?.(method, 'error');
+      throw transportError(method, err, timeout);
+    }
+    options.onResponse?.(method, response.status);
+    if (!response.ok) {
+      throw GreenApiError.fromResponse(method, response.status, text, response.headers.get('retry-after'));
+    }
+    const parsed = schema.safeParse(parseJson(text));
+    if (!parsed.success) {
+      throw new GreenApiSchemaError(`${method}: unexpected response body`, method, response.status, text.slice(0, 300));
+    }
+    return parsed.data;
+  }
+
+  return {
+    instance: { idInstance: instance.idInstance, kind: instance.kind, apiUrl: instance.apiUrl },
+
+    /** Asks Green-API for a fresh link to a message's file (greenapi.md §5). */
+    downloadFile(args: { chatId: string; idMessage: string }, opts?: CallOptions): Promise<DownloadFileResponse> {
+      return call('downloadFile', downloadFileResponseSchema, { httpMethod: 'POST', body: args }, opts);
+    },
+
+    /** Incoming messages of the last `minutes` (journal; 1 request/s per instance). */
+    lastIncomingMessages(args: { minutes: number }, opts?: CallOptions): Promise<JournalItem[]> {
+      return call('lastIncomingMessages', journalResponseSchema, { httpMethod: 'GET', query: `?minutes=${args.minutes}` }, opts);
+    },
+
+    /** Outgoing messages of the last `minutes` (journal; 1 request/s per instance). */
+    lastOutgoingMessages(args: { minutes: number }, opts?: CallOptions): Promise<JournalItem[]> {
+      return call('lastOutgoingMessages', journalResponseSchema, { httpMethod: 'GET', query: `?minutes=${args.minutes}` }, opts);
+    },
+
+    /** The newest `count` messages of one chat, newest first. */
+    getChatHistory(args: { chatId: string; count?: number }, opts?: CallOptions): Promise<JournalItem[]> {
+      return call('getChatHistory', journalResponseSchema, { httpMethod: 'POST', body: args }, opts);
+    },
+
+    /** Long-polls the instance's notification queue; `null` when it stayed empty. */
+    receiveNotification(args: { receiveTimeout?: number } = {}, opts?: CallOptions): Promise<Notification | null> {
+      const receiveTimeout = args.receiveTimeout ?? 5;
+      return call(
+        'receiveNotification',
+        notificationResponseSchema,
+        // The server holds the request for up to receiveTimeout seconds before answering.
+        { httpMethod: 'GET', query: `?receiveTimeout=${receiveTimeout}`, timeoutMs: timeoutMs + receiveTimeout * 1000 },
+        opts,
+      );
+    },
+
+    /** Removes a handled notification; `false` when it was already gone. */
+    async deleteNotification(receiptId: number, opts?: CallOptions): Promise<boolean> {
+      const res = await call('deleteNotification', deleteNotificationResponseSchema, { httpMethod: 'DELETE', path: `/${receiptId}` }, opts);
+      return res.result;
+    },
+  };
+}
+
+/**
+ * `{apiUrl}/waInstance{id}` for WhatsApp, `{apiUrl}/v3/waInstance{id}` for MAX. An apiUrl
+ * that already ends in `/v3` (as some consoles show it) is not prefixed twice.
+ */
+export function instanceBaseUrl(instance: Pick<GreenApiInstance, 'apiUrl' | 'idInstance' | 'kind'>): string {
+  const root = instance.apiUrl.replace(/\/+$/, '');
+  const prefix = instance.kind === 'max' && !/\/v3$/.test(root) ? '/v3' : '';
+  return `${root}${prefix}/waInstance${instance.idInstance}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function transportError(method: string, err: unknown, timeout: AbortSignal): GreenApiError {
+  if (timeout.aborted) return new GreenApiTimeoutError(`${method}: timed out`, method);
+  if (err instanceof Error && err.name === 'AbortError') {
+    return new GreenApiNetworkError(`${method}: aborted`, method);
+  }
+  // Only the low-level code is kept: undici's cause can carry the request URL, and with it
+  // the token.
+  const code = errorCode(err);
+  return new GreenApiNetworkError(`${method}: network error${code ? ` (${code})` : ''}`, method);
+}
+
+function errorCode(err: unknown): string | undefined {
+  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { timestampSchema } from './common.js';
+
+export const downloadFileResponseSchema = z.looseObject({ downloadUrl: z.string().min(1) });
+
+/**
+ * Journal items carry the file fields flat, not nested (greenapi.md §8). Only what the
+ * archiver needs is required.
+ */
+export const journalItemSchema = z.looseObject({
+  type: z.enum(['incoming', 'outgoing']),
+  idMessage: z.string().min(1),
+  timestamp: timestampSchema,
+  typeMessage: z.string().min(1),
+  chatId: z.string().min(1),
+  downloadUrl: z.string().optional(),
+  caption: z.string().optional(),
+  fileName: z.string().optional(),
+  jpegThumbnail: z.string().optional(),
+  mimeType: z.string().optional(),
+  senderId: z.string().optional(),
+  senderName: z.string().optional(),
+  senderContactName: z.string().optional(),
+  sendByApi: z.boolean().optional(),
+});
+
+export const journalResponseSchema = z.array(journalItemSchema);
+
+/** `receiveNotification` answers `null` when the queue is empty. */
+export const notificationResponseSchema = z
+  .looseObject({ receiptId: z.number().int(), body: z.unknown() })
+  .nullable();
+
+export const deleteNotificationResponseSchema = z.looseObject({ result: z.boolean() });
+
+export type DownloadFileResponse = z.infer<typeof downloadFileResponseSchema>;
+export type JournalItem = z.infer<typeof journalItemSchema>;
+export type Notification = NonNullable<z.infer<typeof notificationResponseSchema>>;

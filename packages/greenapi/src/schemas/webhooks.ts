@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { instanceDataSchema, timestampSchema } from './common.js';
+
+/** Webhook types whose body may carry a file (greenapi.md §2.1). */
+export const MESSAGE_WEBHOOK_TYPES = [
+  'incomingMessageReceived',
+  'outgoingMessageReceived',
+  'outgoingAPIMessageReceived',
+] as const;
+
+/** Known types that never carry a file: answered 200 and counted, not archived. */
+export const OTHER_WEBHOOK_TYPES = [
+  'outgoingMessageStatus',
+  'stateInstanceChanged',
+  'statusInstanceChanged',
+  'deviceInfo',
+  'incomingCall',
+  'outgoingCall',
+  'incomingBlock',
+  'quotaExceeded',
+] as const;
+
+/** typeMessage values documented with a `fileMessageData` payload (greenapi.md §3.1). */
+export const FILE_MESSAGE_TYPES = [
+  'imageMessage',
+  'videoMessage',
+  'documentMessage',
+  'audioMessage',
+  'stickerMessage',
+] as const;
+
+export type MessageWebhookType = (typeof MESSAGE_WEBHOOK_TYPES)[number];
+export type OtherWebhookType = (typeof OTHER_WEBHOOK_TYPES)[number];
+export type FileMessageType = (typeof FILE_MESSAGE_TYPES)[number];
+
+/** Marker Green-API puts in `downloadUrl` when a file over 100 MB could not be fetched. */
+export const TOO_LARGE_MARKER = '{{SWE002}}';
+
+/** Every field but `downloadUrl` is optional: old and new documented samples differ. */
+export const fileMessageDataSchema = z.looseObject({
+  downloadUrl: z.string(),
+  caption: z.string().optional(),
+  fileName: z.string().optional(),
+  jpegThumbnail: z.string().optional(),
+  mimeType: z.string().optional(),
+  isForwarded: z.boolean().optional(),
+  forwardingScore: z.number().optional(),
+  isAnimated: z.boolean().optional(),
+  videoNote: z.boolean().optional(),
+});
+
+export const senderDataSchema = z.looseObject({
+  chatId: z.string().min(1),
+  sender: z.string().optional(),
+  chatName: z.string().optional(),
+  senderName: z.string().optional(),
+  senderContactName: z.string().optional(),
+  senderPhoneNumber: z.union([z.number(), z.string()]).optional(),
+});
+
+export const messageWebhookSchema = z.looseObject({
+  typeWebhook: z.enum(MESSAGE_WEBHOOK_TYPES),
+  instanceData: instanceDataSchema,
+  timestamp: timestampSchema,
+  idMessage: z.string().min(1),
+  senderData: senderDataSchema,
+  messageData: z.looseObject({
+    typeMessage: z.string().min(1),
+    fileMessageData: fileMessageDataSchema.optional(),
+    quotedMessage: z.looseObject({}).optional(),
+  }),
+});
+
+/** The envelope shared by the non-file types; their own fields vary and are not needed. */
+export const otherWebhookSchema = z.looseObject({
+  typeWebhook: z.enum(OTHER_WEBHOOK_TYPES),
+  instanceData: instanceDataSchema,
+  timestamp: timestampSchema.optional(),
+});
+
+export type FileMessageData = z.infer<typeof fileMessageDataSchema>;
+export type MessageWebhook = z.infer<typeof messageWebhookSchema>;
+export type OtherWebhook = z.infer<typeof otherWebhookSchema>;
