@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseInstances, type InstanceConfig } from './instances.js';
+
+/** Strict booleans: `z.coerce.boolean()` would read "false" as true. */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+/**
+ * Every environment variable the archiver reads (design.md §3). Names are a contract with
+ * operators and deployment files: do not rename.
+ */
+export const envSchema = z.object({
+  /** Redis for BullMQ, quarantine, rate budgets and dedupe markers. */
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix; on Redis Cluster use a hash tag such as `{archiver}`. */
+  QUEUE_PREFIX: z.string().min(1).default('archiver'),
+  /** Receiver HTTP port. */
+  PORT: port.default(3000),
+  /** Worker health/metrics port. */
+  METRICS_PORT: port.default(9464),
+  /** Webhook token for every instance without its own `webhookToken`. */
+  WEBHOOK_TOKEN: z.string().min(1).optional(),
+  /** Escape hatch for local experiments only. */
+  ALLOW_UNAUTHENTICATED_WEBHOOKS: bool.default(false),
+  /** Single-instance form: the instance's apiUrl. */
+  GREEN_API_URL: z.url().default('https://api.green-api.com'),
+  GREEN_API_ID_INSTANCE: z.string().regex(/^\d{1,20}$/, 'must be digits').optional(),
+  GREEN_API_TOKEN: z.string().min(1).optional(),
+  /** JSON array of instances, or `@path/to/file.json`. */
+  GREEN_API_INSTANCES: z.string().min(1).optional(),
+  /** downloadFile requests per second per instance; default WhatsApp 5, MAX 1. */
+  DOWNLOAD_RPS: z.coerce.number().positive().optional(),
+  /** Archive jobs in flight per worker process; each holds up to 4 × 8 MiB of upload buffer. */
+  WORKER_CONCURRENCY: positiveInt.default(16),
+  /** Green-API storage window in days: a job's deadline is message time + this. */
+  RETENTION_DAYS: z.coerce.number().positive().default(15),
+  RETRY_BASE_DELAY_MS: positiveInt.default(5000),
+  RETRY_MAX_DELAY_MS: positiveInt.default(3_600_000),
+  S3_BUCKET: z.string().min(3).optional(),
+  S3_PREFIX: z.string().default(''),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  S3_OBJECT_LOCK_MODE: z.enum(['GOVERNANCE', 'COMPLIANCE']).optional(),
+  S3_OBJECT_LOCK_DAYS: positiveInt.optional(),
+  S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
+  S3_SSE_KMS_KEY_ID: z.string().min(1).optional(),
+  /** Hosts a downloadUrl may point to (SSRF guard); `*.example.com` matches subdomains. */
+  DOWNLOAD_HOSTS: z.string().optional(),
+  /** Unrecognised webhook bodies kept for inspection and replay (newest first). */
+  QUARANTINE_MAX: positiveInt.default(10_000),
+  /** Journal reconciliation: how often and how far back, in minutes; 0 turns it off. */
+  BACKFILL_INTERVAL_MINUTES: nonNegativeInt.default(30),
+  BACKFILL_WINDOW_MINUTES: nonNegativeInt.default(1440),
+  ADMIN_USER: z.string().min(1).optional(),
+  ADMIN_PASSWORD: z.string().min(1).optional(),
+  /** Dashboard without retry/clean/promote buttons. */
+  ADMIN_READ_ONLY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Webhook bodies larger than this are refused with 413 (thumbnails make them ~100 KB). */
+  WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(2 * 1024 * 1024),
+  /** How long SIGTERM waits for in-flight jobs before closing anyway. */
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(60_000),
+  /** OpenTelemetry tracing is on when this is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type Role = 'receiver' | 'worker' | 'poller' | 'cli';
+
+export type S3Config = {
+  bucket: string;
+  prefix: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
+  sse?: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string };
+};
+
+export type Config = {
+  redisUrl: string;
+  queuePrefix: string;
+  port: number;
+  metricsPort: number;
+  instances: InstanceConfig[];
+  webhookToken?: string;
+  allowUnauthenticatedWebhooks: boolean;
+  defaultDownloadRps?: number;
+  workerConcurrency: number;
+  retentionDays: number;
+  retry: { baseDelayMs: number; maxDelayMs: number };
+  /** Absent only for the receiver, which never touches S3. */
+  s3?: S3Config;
+  downloadHosts: string[];
+  quarantineMax: number;
+  backfill: { intervalMinutes: number; windowMinutes: number };
+  admin?: { user: string; password: string; readOnly: boolean };
+  logLevel: Env['LOG_LEVEL'];
+  webhookBodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  otelEndpoint?: string;
+};
+
+/** All problems found, one line each, so an operator fixes them in one go. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export const DEFAULT_DOWNLOAD_HOSTS = ['*.storage.yandexcloud.net', 'i.oneme.ru'];
+
+type LoadOptions = { readFile?: (path: string) => string };
+
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  role: Role,
+  { readFile = (path) => readFileSync(path, 'utf8') }: LoadOptions = {},
+): Config {
+  // Compose and Kubernetes often pass unset variables as empty strings.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const instances = parseInstances(e, readFile, problems);
+  checkRole(e, role, instances, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return toConfig(e, instances);
+}
+
+function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: string[]) {
+  if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    problems.push('ADMIN_USER and ADMIN_PASSWORD: set both to enable the dashboard, or neither');
+  }
+  if (e.S3_OBJECT_LOCK_MODE && !e.S3_OBJECT_LOCK_DAYS) {
+    problems.push('S3_OBJECT_LOCK_DAYS: required when S3_OBJECT_LOCK_MODE is set');
+  }
+  if (e.S3_SSE_KMS_KEY_ID && e.S3_SSE !== 'aws:kms') {
+    problems.push('S3_SSE_KMS_KEY_ID: only meaningful with S3_SSE=aws:kms');
+  }
+  if (e.RETRY_BASE_DELAY_MS > e.RETRY_MAX_DELAY_MS) {
+    problems.push('RETRY_BASE_DELAY_MS: must not exceed RETRY_MAX_DELAY_MS');
+  }
+  if (role === 'receiver' && !e.ALLOW_UNAUTHENTICATED_WEBHOOKS) {
+    const unauthenticated = instances.filter((i) => i.delivery === 'webhook' && !i.webhookToken);
+    if (!e.WEBHOOK_TOKEN && (instances.length === 0 || unauthenticated.length > 0)) {
+      problems.push(
+        'WEBHOOK_TOKEN: required (or a webhookToken for every instance in GREEN_API_INSTANCES); ' +
+          'set ALLOW_UNAUTHENTICATED_WEBHOOKS=true only for local experiments',
+      );
+    }
+  }
+  if (role === 'worker' || role === 'poller' || role === 'cli') {
+    if (instances.length === 0) {
+      problems.push('GREEN_API_INSTANCES: no instance configured (or set GREEN_API_ID_INSTANCE and GREEN_API_TOKEN)');
+    }
+  }
+  if ((role === 'worker' || role === 'cli') && !e.S3_BUCKET) {
+    problems.push('S3_BUCKET: required');
+  }
+}
+
+function toConfig(e: Env, instances: InstanceConfig[]): Config {
+  const hosts = e.DOWNLOAD_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean) ?? DEFAULT_DOWNLOAD_HOSTS;
+  const instanceHosts = instances.flatMap((i) => [i.apiUrl, i.mediaUrl].filter((u): u is string => !!u).map((u) => new URL(u).hostname));
+  return {
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    port: e.PORT,
+    metricsPort: e.METRICS_PORT,
+    instances,
+    webhookToken: e.WEBHOOK_TOKEN,
+    allowUnauthenticatedWebhooks: e.ALLOW_UNAUTHENTICATED_WEBHOOKS,
+    defaultDownloadRps: e.DOWNLOAD_RPS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    retentionDays: e.RETENTION_DAYS,
+    retry: { baseDelayMs: e.RETRY_BASE_DELAY_MS, maxDelayMs: e.RETRY_MAX_DELAY_MS },
+    s3: e.S3_BUCKET
+      ? {
+          bucket: e.S3_BUCKET,
+          prefix: e.S3_PREFIX,
+          endpoint: e.S3_ENDPOINT,
+          region: e.S3_REGION,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+          objectLock:
+            e.S3_OBJECT_LOCK_MODE && e.S3_OBJECT_LOCK_DAYS
+              ? { mode: e.S3_OBJECT_LOCK_MODE, days: e.S3_OBJECT_LOCK_DAYS }
+              : undefined,
+          sse: e.S3_SSE ? { type: e.S3_SSE, kmsKeyId: e.S3_SSE_KMS_KEY_ID } : undefined,
+        }
+      : undefined,
+    downloadHosts: [...new Set([...hosts, ...instanceHosts])],
+    quarantineMax: e.QUARANTINE_MAX,
+    backfill: { intervalMinutes: e.BACKFILL_INTERVAL_MINUTES, windowMinutes: e.BACKFILL_WINDOW_MINUTES },
+    admin:
+      e.ADMIN_USER && e.ADMIN_PASSWORD
+        ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD, readOnly: e.ADMIN_READ_ONLY }
+        : undefined,
+    logLevel: e.LOG_LEVEL,
+    webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}
+
+/** Every secret in the configuration, for the log scrubber. */
+export function configSecrets(config: Config): string[] {
+  return [
+    config.webhookToken,
+    config.admin?.password,
+    ...config.instances.flatMap((i) => [i.apiTokenInstance, i.webhookToken]),
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
+}

@@ -1,0 +1,45 @@
+import { classifyWebhook } from '@archiver/greenapi';
+import type { InstanceConfig } from './instances.js';
+import { jobFromWebhook, resolveKind } from './job.js';
+import type { JobWriter } from './job-writer.js';
+import type { Quarantine } from './quarantine.js';
+
+export type IngestOutcome =
+  | { outcome: 'accepted' | 'duplicate'; jobId: string; typeWebhook: string; idInstance: string }
+  | { outcome: 'ignored'; typeWebhook: string; idInstance: string }
+  | { outcome: 'quarantined'; quarantineId: string; reason: string; typeWebhook?: string; idInstance?: string };
+
+export type IngestSource = 'webhook' | 'poll' | 'replay';
+
+/**
+ * Classify → enqueue a file job / count a known type / quarantine the rest. Shared by the
+ * webhook receiver, the poller and quarantine replay, so every path treats a body the same.
+ * The caller has authenticated the body. Throws only when Redis could not store it.
+ */
+export function createIngestor(deps: {
+  writer: JobWriter;
+  quarantine: Quarantine;
+  instances: Map<string, InstanceConfig>;
+}) {
+  return async function ingest(body: unknown, rawText: string, source: IngestSource): Promise<IngestOutcome> {
+    const result = classifyWebhook(body);
+    if (result.kind === 'ignored') return { outcome: 'ignored', typeWebhook: result.typeWebhook, idInstance: result.idInstance };
+    if (result.kind === 'unrecognised') {
+      const quarantineId = await deps.quarantine.add({
+        receivedAt: Date.now(),
+        reason: result.reason,
+        idInstance: result.idInstance,
+        typeWebhook: result.typeWebhook,
+        body: rawText,
+      });
+      return { outcome: 'quarantined', quarantineId, reason: result.reason, typeWebhook: result.typeWebhook, idInstance: result.idInstance };
+    }
+    const { webhook } = result;
+    const instance = deps.instances.get(webhook.instanceData.idInstance);
+    const kind = resolveKind(instance, webhook.instanceData.typeInstance);
+    const written = await deps.writer.write(jobFromWebhook(webhook, kind, source));
+    return { ...written, typeWebhook: webhook.typeWebhook, idInstance: webhook.instanceData.idInstance };
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngestor>;

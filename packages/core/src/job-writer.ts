@@ -1,0 +1,78 @@
+import type { Redis } from 'ioredis';
+import { deadlineOf } from './deadline.js';
+import { archiveJobRequest, knownJobIds, type ArchiveJobRequest, type ArchiveQueue, type ArchiverKeys } from './queue.js';
+import type { ArchiveJobData } from './job.js';
+
+export type WriteResult = { outcome: 'accepted' | 'duplicate'; jobId: string };
+
+type Pending = { request: ArchiveJobRequest; deadline: number; resolve: (r: WriteResult) => void; reject: (e: unknown) => void };
+
+/**
+ * Stores archive jobs with group commit: the jobs of concurrent callers are written together
+ * on the next turn of the event loop, in one dedupe round trip and one `addBulk`, with at most
+ * one batch in flight. Each caller's promise settles only once its job is in Redis (or known
+ * already), so "200 only after the job is stored" holds. A failed batch rejects every caller
+ * in it; their retries are deduplicated by job id.
+ */
+export function createJobWriter(deps: { redis: Redis; queue: ArchiveQueue; keys: ArchiverKeys; retentionDays: (data: ArchiveJobData) => number }) {
+  let pending: Pending[] = [];
+  let flushing = false;
+  let scheduled = false;
+
+  function schedule() {
+    if (scheduled || flushing) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void flush();
+    });
+  }
+
+  async function flush() {
+    flushing = true;
+    const batch = pending;
+    pending = [];
+    try {
+      await writeBatch(batch);
+    } finally {
+      flushing = false;
+      if (pending.length > 0) schedule();
+    }
+  }
+
+  async function writeBatch(batch: Pending[]) {
+    try {
+      const known = await knownJobIds(deps.redis, deps.keys, [...new Set(batch.map((p) => p.request.opts.jobId))]);
+      const fresh = new Map<string, Pending>();
+      for (const p of batch) {
+        if (!known.has(p.request.opts.jobId) && !fresh.has(p.request.opts.jobId)) fresh.set(p.request.opts.jobId, p);
+      }
+      if (fresh.size > 0) {
+        const adds = [...fresh.values()];
+        // The deadline index first: a stale entry is cleaned by the gauge, a missing one would
+        // hide a job from the SLO.
+        await deps.redis.zadd(deps.keys.deadlines, ...adds.flatMap((p) => [p.deadline, p.request.opts.jobId]));
+        await deps.queue.addBulk(adds.map((p) => p.request));
+      }
+      for (const p of batch) {
+        const jobId = p.request.opts.jobId;
+        p.resolve({ outcome: fresh.get(jobId) === p ? 'accepted' : 'duplicate', jobId });
+      }
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  return {
+    write(data: ArchiveJobData): Promise<WriteResult> {
+      const retentionDays = deps.retentionDays(data);
+      const request = archiveJobRequest(data, retentionDays);
+      return new Promise<WriteResult>((resolve, reject) => {
+        pending.push({ request, deadline: deadlineOf(data.timestamp, retentionDays), resolve, reject });
+        schedule();
+      });
+    },
+  };
+}
+
+export type JobWriter = ReturnType<typeof createJobWriter>;

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import {
+  TOO_LARGE_MARKER,
+  kindFromTypeInstance,
+  type InstanceKind,
+  type JournalItem,
+  type MessageWebhook,
+} from '@archiver/greenapi';
+import type { InstanceConfig } from './instances.js';
+
+export const ARCHIVE_JOB = 'archive-file';
+
+/**
+ * What the worker needs to archive one file, and nothing secret: no token, no thumbnail.
+ * `message` is the original webhook body (or journal item) without base64 thumbnails, kept
+ * for the sidecar.
+ */
+export const archiveJobSchema = z.object({
+  source: z.enum(['webhook', 'poll', 'journal', 'replay']),
+  idInstance: z.string().regex(/^\d+$/),
+  kind: z.enum(['whatsapp', 'max']),
+  chatId: z.string().min(1),
+  idMessage: z.string().min(1),
+  /** Message time, UNIX seconds. */
+  timestamp: z.number().int().nonnegative(),
+  typeWebhook: z.string(),
+  typeMessage: z.string(),
+  fileName: z.string().optional(),
+  mimeType: z.string().optional(),
+  /** The link from the webhook; the worker asks downloadFile for a fresh one first. */
+  downloadUrl: z.string().optional(),
+  /** `{{SWE002}}`: Green-API could not fetch the file; recorded, never downloaded. */
+  tooLarge: z.boolean(),
+  message: z.record(z.string(), z.unknown()),
+  /** When the archiver first saw it (ms). */
+  receivedAt: z.number(),
+  /** The last transient error, kept so an `expired` record can say why. */
+  lastError: z.string().optional(),
+});
+
+export type ArchiveJobData = z.infer<typeof archiveJobSchema>;
+
+/**
+ * One file = one job id: (idInstance, chatId, idMessage), since idMessage is unique only
+ * within a chat (greenapi.md §2). Hashed because BullMQ ids may not contain `:` and chat ids
+ * are long; the instance stays readable for operators.
+ */
+export function archiveJobId(idInstance: string, chatId: string, idMessage: string): string {
+  const digest = createHash('sha256').update(`${idInstance}\n${chatId}\n${idMessage}`).digest('base64url');
+  return `${idInstance}-${digest.slice(0, 32)}`;
+}
+
+/** An instance's configured kind wins over the webhook's typeInstance (design.md §2). */
+export function resolveKind(instance: Pick<InstanceConfig, 'kind'> | undefined, typeInstance: string | undefined): InstanceKind {
+  return instance?.kind ?? kindFromTypeInstance(typeInstance);
+}
+
+export function jobFromWebhook(
+  webhook: MessageWebhook,
+  kind: InstanceKind,
+  source: 'webhook' | 'poll' | 'replay',
+  now = Date.now(),
+): ArchiveJobData {
+  const file = webhook.messageData.fileMessageData;
+  return {
+    source,
+    idInstance: webhook.instanceData.idInstance,
+    kind,
+    chatId: webhook.senderData.chatId,
+    idMessage: webhook.idMessage,
+    timestamp: webhook.timestamp,
+    typeWebhook: webhook.typeWebhook,
+    typeMessage: webhook.messageData.typeMessage,
+    fileName: nonEmpty(file?.fileName),
+    mimeType: nonEmpty(file?.mimeType),
+    downloadUrl: file && file.downloadUrl.trim() !== TOO_LARGE_MARKER ? nonEmpty(file.downloadUrl) : undefined,
+    tooLarge: file?.downloadUrl.trim() === TOO_LARGE_MARKER,
+    message: withoutThumbnails(webhook) as Record<string, unknown>,
+    receivedAt: now,
+  };
+}
+
+/** Journal items carry file fields flat (greenapi.md §8). */
+export function jobFromJournal(idInstance: string, kind: InstanceKind, item: JournalItem, now = Date.now()): ArchiveJobData {
+  const downloadUrl = nonEmpty(item.downloadUrl);
+  return {
+    source: 'journal',
+    idInstance,
+    kind,
+    chatId: item.chatId,
+    idMessage: item.idMessage,
+    timestamp: item.timestamp,
+    typeWebhook: item.type === 'incoming' ? 'incomingMessageReceived' : 'outgoingMessageReceived',
+    typeMessage: item.typeMessage,
+    fileName: nonEmpty(item.fileName),
+    mimeType: nonEmpty(item.mimeType),
+    downloadUrl: downloadUrl?.trim() === TOO_LARGE_MARKER ? undefined : downloadUrl,
+    tooLarge: downloadUrl?.trim() === TOO_LARGE_MARKER,
+    message: withoutThumbnails(item) as Record<string, unknown>,
+    receivedAt: now,
+  };
+}
+
+/** Drops every `jpegThumbnail` (base64 previews) at any depth; the rest is kept as is. */
+export function withoutThumbnails(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutThumbnails);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== 'jpegThumbnail')
+      .map(([key, inner]) => [key, withoutThumbnails(inner)]),
+  );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

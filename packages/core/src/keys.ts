@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+
+/** MinIO and file-system-backed S3 servers reject longer path segments. */
+const MAX_SEGMENT_BYTES = 200;
+const SIDECAR_NAME = 'message.json';
+// Control characters and the bidirectional overrides that can make a key display as
+// something else (U+202A–202E, U+2066–2069).
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069/\\]/g;
+
+export type KeyParts = {
+  prefix: string;
+  kind: 'whatsapp' | 'max';
+  idInstance: string;
+  chatId: string;
+  idMessage: string;
+  /** UNIX seconds; the date folders are its UTC date. */
+  timestamp: number;
+  fileName?: string;
+  mimeType?: string;
+};
+
+/** The folder of one message: `{prefix}{kind}/{idInstance}/{chatId}/{YYYY}/{MM}/{DD}/{idMessage}/`. */
+export function messageFolder(p: Omit<KeyParts, 'fileName' | 'mimeType'>): string {
+  const date = new Date(p.timestamp * 1000);
+  const yyyy = String(date.getUTCFullYear()).padStart(4, '0');
+  const mm = String(date.getUTCMonth() + 1).padStart(2, '0');
+  const dd = String(date.getUTCDate()).padStart(2, '0');
+  return `${p.prefix}${p.kind}/${safeSegment(p.idInstance)}/${safeSegment(p.chatId)}/${yyyy}/${mm}/${dd}/${safeSegment(p.idMessage)}/`;
+}
+
+/** Deterministic keys: the same message always maps to the same two objects. */
+export function objectKeys(p: KeyParts): { fileKey: string; sidecarKey: string } {
+  const folder = messageFolder(p);
+  return { fileKey: folder + fileSegment(p), sidecarKey: folder + SIDECAR_NAME };
+}
+
+/**
+ * A key-safe path segment. Any name that had to change gets a short hash of the original,
+ * so two different names never map to the same segment.
+ */
+export function safeSegment(name: string): string {
+  let safe = name.replace(UNSAFE, '_');
+  if (safe === '' || safe === '.' || safe === '..') safe = safe.replace(/\./g, '_') || '_';
+  if (safe === name && byteLength(safe) <= MAX_SEGMENT_BYTES) return safe;
+  const suffix = `~${shortHash(name)}`;
+  return cutKeepingExtension(safe, MAX_SEGMENT_BYTES - byteLength(suffix), suffix);
+}
+
+function fileSegment(p: KeyParts): string {
+  const name = p.fileName?.trim() ? p.fileName : `${p.idMessage}${extensionFor(p.mimeType)}`;
+  // The sidecar's name is reserved: a file called message.json gets a hashed name.
+  if (name === SIDECAR_NAME) return cutKeepingExtension('message', MAX_SEGMENT_BYTES, `~${shortHash(name)}.json`);
+  return safeSegment(name);
+}
+
+/** Cuts `name` to `maxBytes` of UTF-8 on a character boundary, keeping a short extension. */
+function cutKeepingExtension(name: string, maxBytes: number, suffix: string): string {
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  const stem = ext ? name.slice(0, dot) : name;
+  let out = '';
+  for (const char of stem) {
+    if (byteLength(out + char) + byteLength(ext) > maxBytes) break;
+    out += char;
+  }
+  return suffix.endsWith('.json') ? out + suffix : out + suffix + ext;
+}
+
+function shortHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 10);
+}
+
+function byteLength(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': '.jpg',
+  'image/png': '.png',
+  'image/webp': '.webp',
+  'image/gif': '.gif',
+  'video/mp4': '.mp4',
+  'video/3gpp': '.3gp',
+  'audio/mpeg': '.mp3',
+  'audio/ogg': '.ogg',
+  'audio/mp4': '.m4a',
+  'application/pdf': '.pdf',
+};
+
+function extensionFor(mimeType: string | undefined): string {
+  const base = mimeType?.split(';')[0]?.trim().toLowerCase();
+  return (base && EXTENSIONS[base]) ?? '.bin';
+}

@@ -1,0 +1,45 @@
+import { Writable } from 'node:stream';
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+/** Paths pino blanks before a line is written. */
+const REDACT = [
+  'apiTokenInstance',
+  '*.apiTokenInstance',
+  'webhookToken',
+  '*.webhookToken',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'req.headers.authorization',
+  'config.instances',
+];
+
+/**
+ * One root logger per process. Besides path redaction, every line is scrubbed of the
+ * configured secrets' values: a token that slips into a message or an error text (Green-API
+ * puts the token in the URL path) never reaches the output.
+ */
+export function createLogger(opts: { level: string; name: string; secrets?: string[]; destination?: DestinationStream }): Logger {
+  const destination = opts.destination ?? pino.destination({ fd: 1, sync: false });
+  const secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
+  const stream = secrets.length > 0 ? scrubbing(destination, secrets) : destination;
+  return pino({ level: opts.level, name: opts.name, redact: { paths: REDACT, censor: '[redacted]' } }, stream);
+}
+
+export function scrubSecrets(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+function scrubbing(destination: DestinationStream, secrets: string[]): DestinationStream {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      destination.write(scrubSecrets(chunk.toString(), secrets));
+      callback();
+    },
+  });
+}

@@ -1,0 +1,122 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Redis } from 'ioredis';
+import type { ArchiveQueue, ArchiverKeys } from './queue.js';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'] as const;
+
+/**
+ * The design.md §3 metric names, on one registry per process. Both processes expose all of
+ * them (a counter a process never touches stays at zero), plus Node's default metrics.
+ */
+export function createMetrics(opts: { queue?: ArchiveQueue; redis?: Redis; keys?: ArchiverKeys } = {}) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const metrics = {
+    registry,
+    webhooks: new Counter({
+      name: 'archiver_webhooks_total',
+      help: 'Webhooks received, by typeWebhook and outcome',
+      labelNames: ['type', 'outcome'] as const,
+      registers,
+    }),
+    webhooksByInstance: new Counter({
+      name: 'archiver_webhooks_by_instance_total',
+      help: 'Authenticated webhooks received, by instance (for "no webhooks from an instance" alerts)',
+      labelNames: ['instance'] as const,
+      registers,
+    }),
+    jobs: new Counter({
+      name: 'archiver_jobs_total',
+      help: 'Archive jobs ended, by outcome (archived, duplicate, permanent_failure, expired)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    failures: new Counter({
+      name: 'archiver_failures_total',
+      help: 'Archive jobs ended without a file, by outcome and reason code',
+      labelNames: ['outcome', 'reason'] as const,
+      registers,
+    }),
+    bytesArchived: new Counter({ name: 'archiver_bytes_archived_total', help: 'Bytes written to S3 as archived files', registers }),
+    jobDuration: new Histogram({
+      name: 'archiver_job_duration_seconds',
+      help: 'Duration of one archive attempt',
+      labelNames: ['outcome'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    }),
+    greenApiRequests: new Counter({
+      name: 'archiver_greenapi_requests_total',
+      help: 'Green-API requests, by method and HTTP status (or "error")',
+      labelNames: ['method', 'status'] as const,
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'archiver_rate_limited_total',
+      help: 'Green-API 429 answers, by instance',
+      labelNames: ['instance'] as const,
+      registers,
+    }),
+    instanceUnavailable: new Counter({
+      name: 'archiver_instance_unavailable_total',
+      help: 'Jobs delayed because the instance could not serve (401/403/466, not authorised), by instance',
+      labelNames: ['instance'] as const,
+      registers,
+    }),
+    backfillFound: new Counter({
+      name: 'archiver_backfill_found_total',
+      help: 'Files found in Green-API journals that no webhook had delivered, by instance',
+      labelNames: ['instance'] as const,
+      registers,
+    }),
+    quarantined: new Gauge({
+      name: 'archiver_quarantine_size',
+      help: 'Unrecognised webhook bodies kept in quarantine',
+      registers,
+      async collect() {
+        if (opts.redis && opts.keys) this.set(await opts.redis.zcard(opts.keys.quarantine).catch(() => 0));
+      },
+    }),
+    queueJobs: new Gauge({
+      name: 'archiver_queue_jobs',
+      help: 'Archive jobs by BullMQ state',
+      labelNames: ['state'] as const,
+      registers,
+      async collect() {
+        if (!opts.queue) return;
+        const counts = await opts.queue.getJobCounts(...QUEUE_STATES).catch(() => undefined);
+        if (!counts) return;
+        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+      },
+    }),
+    oldestDeadline: new Gauge({
+      name: 'archiver_oldest_deadline_seconds',
+      help: 'Smallest time to expiry among unfinished archive jobs (+Inf when nothing waits)',
+      registers,
+      async collect() {
+        if (!opts.redis || !opts.keys) return;
+        const deadline = await oldestDeadlineMs(opts.redis, opts.keys).catch(() => undefined);
+        if (deadline === undefined) return;
+        this.set(deadline === null ? Infinity : (deadline - Date.now()) / 1000);
+      },
+    }),
+  };
+  return metrics;
+}
+
+/**
+ * The earliest deadline among unfinished jobs, from the deadlines set. An entry whose job no
+ * longer exists (a batch that failed after the set was written) is dropped on the way.
+ */
+export async function oldestDeadlineMs(redis: Redis, keys: ArchiverKeys): Promise<number | null> {
+  for (let i = 0; i < 100; i += 1) {
+    const [jobId, score] = await redis.zrange(keys.deadlines, 0, 0, 'WITHSCORES');
+    if (jobId === undefined || score === undefined) return null;
+    if ((await redis.exists(keys.job(jobId))) === 1) return Number(score);
+    await redis.zrem(keys.deadlines, jobId);
+  }
+  return null;
+}
