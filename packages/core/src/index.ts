@@ -11,3 +11,5 @@ export * from './metrics.js';
 export * from './quarantine.js';
 export * from './job-writer.js';
 export * from './ingest.js';
+export * from './rate-limit.js';
+export * from './s3.js';

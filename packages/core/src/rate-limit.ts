@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis';
+import type { ArchiverKeys } from './queue.js';
+
+/**
+ * Spacing slightly wider than the documented budget: Green-API counts requests in a window
+ * on arrival, and a few ms of network jitter must not push a sixth request into a second
+ * (5 rps → one request every 206 ms ≈ 0.97 × budget).
+ */
+export const RATE_SAFETY = 0.97;
+
+// One slot per interval per (instance, method), reserved atomically in Redis so every worker
+// process shares the budget. Redis' clock is the only clock, so process clocks may disagree.
+// KEYS: slot (next free time, ms), penalty (blocked until, ms). ARGV: interval ms, max wait ms.
+// Returns {1, waitMs} when a slot at now + waitMs was reserved, {0, waitMs} when the next
+// slot is further away than max wait (nothing reserved).
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local maxWait = tonumber(ARGV[2])
+local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
+local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+local start = math.max(now, nextFree, blocked)
+if start - now > maxWait then
+  return {0, start - now}
+end
+redis.call('SET', KEYS[1], start + interval, 'PX', start - now + interval + 1000)
+return {1, start - now}
+`;
+
+// A 429: block the (instance, method) from 1 s, doubling to 60 s while 429s continue
+// (design.md §2.4), or for Retry-After when Green-API sends one. The level key expires, so a
+// quiet minute resets the backoff. KEYS: penalty, level. ARGV: retryAfterMs (0 = none).
+const PENALIZE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local level = redis.call('INCR', KEYS[2])
+local delay = tonumber(ARGV[1])
+if delay <= 0 then delay = math.min(60000, 1000 * 2 ^ (level - 1)) end
+redis.call('PEXPIRE', KEYS[2], delay + 60000)
+local untilMs = now + delay
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilMs > current then redis.call('SET', KEYS[1], untilMs, 'PX', delay + 1000) end
+return delay
+`;
+
+type LimiterRedis = Redis & {
+  archiverAcquire(slot: string, penalty: string, intervalMs: number, maxWaitMs: number): Promise<[number, number]>;
+  archiverPenalize(penalty: string, level: string, retryAfterMs: number): Promise<number>;
+};
+
+export type Acquired = { reserved: true; waitMs: number } | { reserved: false; waitMs: number };
+
+export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
+  const r = redis as LimiterRedis;
+  if (!('archiverAcquire' in r)) {
+    redis.defineCommand('archiverAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+    redis.defineCommand('archiverPenalize', { numberOfKeys: 2, lua: PENALIZE });
+  }
+  return {
+    /**
+     * Reserves the next request slot of (instance, method) at `rps`. A slot within `maxWaitMs`
+     * is reserved and the caller waits `waitMs` then sends; a later one is not reserved, and
+     * the caller should come back in about `waitMs` (a worker delays the job, freeing its slot
+     * for other instances).
+     */
+    async acquire(idInstance: string, method: string, rps: number, maxWaitMs: number): Promise<Acquired> {
+      const intervalMs = Math.ceil(1000 / (rps * RATE_SAFETY));
+      const [reserved, waitMs] = await r.archiverAcquire(keys.rate(idInstance, method), keys.penalty(idInstance, method), intervalMs, maxWaitMs);
+      return { reserved: reserved === 1, waitMs } as Acquired;
+    },
+
+    /** Records a 429; returns how long the (instance, method) is now blocked, in ms. */
+    penalize(idInstance: string, method: string, retryAfterMs?: number): Promise<number> {
+      return r.archiverPenalize(keys.penalty(idInstance, method), `${keys.penalty(idInstance, method)}:level`, retryAfterMs ?? 0);
+    },
+  };
+}
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>;
+
+/** Waits `ms`, or rejects early with the signal's reason. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }
+    function abort() {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    }
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
+  });
+}

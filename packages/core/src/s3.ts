@@ -1,0 +1,16 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Config } from './config.js';
+
+/**
+ * One S3 client per process. Credentials come from the standard AWS SDK chain. Checksums
+ * are sent on every upload (`WHEN_SUPPORTED`) so S3 verifies the bytes it stores.
+ */
+export function createS3Client(config: S3Config): S3Client {
+  return new S3Client({
+    region: config.region,
+    endpoint: config.endpoint,
+    forcePathStyle: config.forcePathStyle,
+    requestChecksumCalculation: 'WHEN_SUPPORTED',
+    responseChecksumValidation: 'WHEN_SUPPORTED',
+  });
+}
