@@ -10,6 +10,11 @@ export function deadlineOf(timestampSeconds: number, retentionDays: number): num
   return timestampSeconds * 1000 + retentionDays * DAY_MS;
 }
 
+/** The deadline a job actually runs to: its own, or an operator's later grace. */
+export function effectiveDeadline(data: { timestamp: number; graceUntil?: number }, retentionDays: number): number {
+  return Math.max(deadlineOf(data.timestamp, retentionDays), data.graceUntil ?? 0);
+}
+
 /**
  * BullMQ priority from the deadline: the job nearest its expiry is served first, so a
  * backlog never loses its oldest files while fresh ones are served (design.md §2.4).

@@ -13,3 +13,4 @@ export * from './job-writer.js';
 export * from './ingest.js';
 export * from './rate-limit.js';
 export * from './s3.js';
+export * from './backfill.js';

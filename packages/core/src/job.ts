@@ -37,6 +37,13 @@ export const archiveJobSchema = z.object({
   receivedAt: z.number(),
   /** The last transient error, kept so an `expired` record can say why. */
   lastError: z.string().optional(),
+  /**
+   * Set by `archiver retry-failed`: the job may run until then even past its deadline
+   * (Green-API may still hold a file whose window is not published, as on WhatsApp).
+   */
+  graceUntil: z.number().optional(),
+  /** A downloadFile slot reserved in the rate limiter (Redis clock, ms), kept across a delay. */
+  slotAt: z.number().optional(),
 });
 
 export type ArchiveJobData = z.infer<typeof archiveJobSchema>;

@@ -9,23 +9,33 @@ import type { ArchiverKeys } from './queue.js';
 export const RATE_SAFETY = 0.97;
 
 // One slot per interval per (instance, method), reserved atomically in Redis so every worker
-// process shares the budget. Redis' clock is the only clock, so process clocks may disagree.
-// KEYS: slot (next free time, ms), penalty (blocked until, ms). ARGV: interval ms, max wait ms.
-// Returns {1, waitMs} when a slot at now + waitMs was reserved, {0, waitMs} when the next
-// slot is further away than max wait (nothing reserved).
+// process shares the budget; a request counts from the moment its slot begins. Redis' clock
+// is the only clock, so process clocks may disagree.
+// KEYS: slot (next free time, ms), penalty (blocked until, ms).
+// ARGV: interval ms, max wait ms, an earlier reservation (ms, 0 = none), lateness tolerated.
+// Returns {go, waitMs, slotAt}: go = 1 → send after waitMs; go = 0 → the slot at slotAt is
+// reserved but far away: come back then. An earlier reservation is honoured unless it was
+// missed (too late: sending now could crowd the next slots) or falls inside a 429 penalty.
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(ARGV[1])
 local maxWait = tonumber(ARGV[2])
-local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
+local reservedAt = tonumber(ARGV[3])
+local tolerance = tonumber(ARGV[4])
 local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
-local start = math.max(now, nextFree, blocked)
-if start - now > maxWait then
-  return {0, start - now}
+local start
+if reservedAt > 0 and reservedAt >= now - tolerance and reservedAt >= blocked then
+  start = reservedAt
+else
+  local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
+  start = math.max(now, nextFree, blocked)
+  redis.call('SET', KEYS[1], start + interval, 'PX', start - now + interval + 1000)
 end
-redis.call('SET', KEYS[1], start + interval, 'PX', start - now + interval + 1000)
-return {1, start - now}
+if start - now <= maxWait then
+  return {1, math.max(0, start - now), start}
+end
+return {0, start - now, start}
 `;
 
 // A 429: block the (instance, method) from 1 s, doubling to 60 s while 429s continue
@@ -45,11 +55,19 @@ return delay
 `;
 
 type LimiterRedis = Redis & {
-  archiverAcquire(slot: string, penalty: string, intervalMs: number, maxWaitMs: number): Promise<[number, number]>;
+  archiverAcquire(
+    slot: string,
+    penalty: string,
+    intervalMs: number,
+    maxWaitMs: number,
+    reservedAt: number,
+    toleranceMs: number,
+  ): Promise<[number, number, number]>;
   archiverPenalize(penalty: string, level: string, retryAfterMs: number): Promise<number>;
 };
 
-export type Acquired = { reserved: true; waitMs: number } | { reserved: false; waitMs: number };
+/** `go`: send after `waitMs`. Otherwise the slot at `slotAt` (Redis clock) is held: come back in `waitMs`. */
+export type Acquired = { go: boolean; waitMs: number; slotAt: number };
 
 export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
   const r = redis as LimiterRedis;
@@ -59,15 +77,25 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
   }
   return {
     /**
-     * Reserves the next request slot of (instance, method) at `rps`. A slot within `maxWaitMs`
-     * is reserved and the caller waits `waitMs` then sends; a later one is not reserved, and
-     * the caller should come back in about `waitMs` (a worker delays the job, freeing its slot
-     * for other instances).
+     * Takes the next request slot of (instance, method) at `rps`, or honours `reservedAt`, a
+     * slot taken earlier. A slot within `maxWaitMs` means go: wait `waitMs`, then send. A
+     * later one is held for the caller, who should come back then (a worker delays the job,
+     * freeing its place for other instances) and pass it as `reservedAt`.
      */
-    async acquire(idInstance: string, method: string, rps: number, maxWaitMs: number): Promise<Acquired> {
+    async acquire(idInstance: string, method: string, rps: number, opts: { maxWaitMs: number; reservedAt?: number }): Promise<Acquired> {
       const intervalMs = Math.ceil(1000 / (rps * RATE_SAFETY));
-      const [reserved, waitMs] = await r.archiverAcquire(keys.rate(idInstance, method), keys.penalty(idInstance, method), intervalMs, maxWaitMs);
-      return { reserved: reserved === 1, waitMs } as Acquired;
+      // Sending later than this after the slot could put two requests closer than the budget
+      // allows; the 3 % spacing margin absorbs it.
+      const toleranceMs = Math.floor(intervalMs * (1 - RATE_SAFETY));
+      const [go, waitMs, slotAt] = await r.archiverAcquire(
+        keys.rate(idInstance, method),
+        keys.penalty(idInstance, method),
+        intervalMs,
+        opts.maxWaitMs,
+        opts.reservedAt ?? 0,
+        toleranceMs,
+      );
+      return { go: go === 1, waitMs, slotAt };
     },
 
     /** Records a 429; returns how long the (instance, method) is now blocked, in ms. */

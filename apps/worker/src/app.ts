@@ -1,0 +1,101 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import {
+  archiverKeys,
+  createArchiveQueue,
+  createMetrics,
+  createRateLimiter,
+  createRedis,
+  createS3Client,
+  instanceMap,
+  type Config,
+  type InstanceConfig,
+} from '@archiver/core';
+import { createGreenApiClient, type GreenApiClient, type InstanceKind } from '@archiver/greenapi';
+import { createArchiveProcessor } from './jobs/archive-file.js';
+import { createHostGuard } from './download-hosts.js';
+import { createHealthServer } from './health.js';
+import { createObjectStore } from './storage/s3.js';
+import { createArchiveWorker } from './worker.js';
+
+export type RunningWorker = { port: number; worker: Worker; stop(): Promise<void> };
+
+/**
+ * Wires one worker process: Redis, S3, Green-API clients, the archive worker and its
+ * health/metrics server. `main.ts` calls it with the environment's config; tests, `dev` and
+ * the benchmarks call it in-process.
+ */
+export async function startWorker(config: Config, logger: Logger, opts: { fetch?: typeof fetch; port?: number } = {}): Promise<RunningWorker> {
+  if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
+  const connection = createRedis(config.redisUrl, 'worker');
+  const keys = archiverKeys(config.queuePrefix);
+  const queue = createArchiveQueue(connection, config.queuePrefix);
+  const metrics = createMetrics({ queue, redis: connection, keys });
+  const s3 = createS3Client(config.s3);
+  const store = createObjectStore(s3, config.s3);
+  const instances = instanceMap(config.instances);
+  const clients = new Map<string, GreenApiClient>();
+  const clientFor = (instance: InstanceConfig, kind: InstanceKind) => {
+    const id = `${instance.idInstance}:${kind}`;
+    let client = clients.get(id);
+    if (!client) {
+      client = createGreenApiClient(
+        { ...instance, kind: instance.kind ?? kind },
+        { fetch: opts.fetch, onResponse: (method, status) => metrics.greenApiRequests.inc({ method, status: String(status) }) },
+      );
+      clients.set(id, client);
+    }
+    return client;
+  };
+  const processor = createArchiveProcessor({
+    config,
+    instances,
+    clientFor,
+    store,
+    limiter: createRateLimiter(connection, keys),
+    redis: connection,
+    keys,
+    guard: createHostGuard(config.downloadHosts),
+    metrics,
+    logger: logger.child({ component: 'archive' }),
+    fetch: opts.fetch,
+  });
+  const worker = createArchiveWorker({ connection, config, instances, processor, logger });
+  const server = createHealthServer({
+    registry: metrics.registry,
+    checks: { redis: () => connection.ping(), s3: () => store.ping() },
+  });
+  server.listen(opts.port ?? config.metricsPort);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    worker,
+    async stop() {
+      server.close();
+      await closeGracefully(worker, config.shutdownTimeoutMs, logger);
+      await queue.close();
+      s3.destroy();
+      await connection.quit().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Stops taking jobs and lets in-flight ones finish. Past the timeout their signals are
+ * aborted: uploads abort (no partial object) and the jobs go back to the queue.
+ */
+async function closeGracefully(worker: Worker, timeoutMs: number, logger: Logger) {
+  const timer = setTimeout(() => {
+    logger.warn({ timeoutMs }, 'shutdown timeout: aborting in-flight jobs; they will run again');
+    worker.cancelAllJobs('worker shutting down');
+  }, timeoutMs);
+  try {
+    await worker.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,144 @@
+import {
+  AbortMultipartUploadCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import { sidecarSchema, type S3Config, type Sidecar } from '@archiver/core';
+
+/** 8 MiB parts, 4 in flight: at most 32 MiB buffered per upload, whatever the file size. */
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 4;
+
+export type PutFileArgs = {
+  key: string;
+  body: Readable;
+  contentType: string;
+  metadata: Record<string, string>;
+  signal?: AbortSignal;
+};
+
+export type ObjectStore = ReturnType<typeof createObjectStore>;
+
+/**
+ * The archive's S3 side. Every write carries the Object Lock and encryption settings, and a
+ * checksum S3 verifies. A failed upload aborts its multipart upload (lib-storage's default),
+ * so no partial object is ever visible.
+ */
+export function createObjectStore(client: S3Client, config: S3Config) {
+  const bucket = config.bucket;
+
+  function protection() {
+    return {
+      ...(config.objectLock
+        ? {
+            ObjectLockMode: config.objectLock.mode,
+            ObjectLockRetainUntilDate: new Date(Date.now() + config.objectLock.days * 86_400_000),
+          }
+        : {}),
+      ...(config.sse ? { ServerSideEncryption: config.sse.type, SSEKMSKeyId: config.sse.kmsKeyId } : {}),
+    };
+  }
+
+  return {
+    bucket,
+
+    async putFile(args: PutFileArgs): Promise<void> {
+      const upload = new Upload({
+        client,
+        partSize: PART_SIZE,
+        queueSize: QUEUE_SIZE,
+        leavePartsOnError: false,
+        params: {
+          Bucket: bucket,
+          Key: args.key,
+          Body: args.body,
+          ContentType: args.contentType,
+          Metadata: args.metadata,
+          ChecksumAlgorithm: 'SHA256',
+          ...protection(),
+        },
+      });
+      const onAbort = () => void upload.abort().catch(() => undefined);
+      args.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await upload.done();
+      } finally {
+        args.signal?.removeEventListener('abort', onAbort);
+      }
+    },
+
+    async putSidecar(key: string, sidecar: Sidecar): Promise<void> {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: JSON.stringify(sidecar, null, 2),
+          ContentType: 'application/json',
+          ChecksumAlgorithm: 'SHA256',
+          ...protection(),
+        }),
+      );
+    },
+
+    /** The sidecar at `key`, or undefined when there is none (or it is unreadable). */
+    async readSidecar(key: string): Promise<Sidecar | undefined> {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const parsed = sidecarSchema.safeParse(JSON.parse((await res.Body?.transformToString()) ?? ''));
+        return parsed.success ? parsed.data : undefined;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async exists(key: string): Promise<boolean> {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+
+    /**
+     * Aborts multipart uploads left at `key` by a process killed mid-upload. Servers that do
+     * not list multipart uploads (s3rver) are skipped: there the bucket's lifecycle rule
+     * `AbortIncompleteMultipartUpload` is the backstop.
+     */
+    async abortStaleUploads(key: string): Promise<number> {
+      try {
+        const res = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+        const stale = (res.Uploads ?? []).filter((u) => u.Key === key && u.UploadId);
+        for (const u of stale) {
+          await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: u.UploadId }));
+        }
+        return stale.length;
+      } catch (err) {
+        if (isNotImplemented(err)) return 0;
+        throw err;
+      }
+    },
+
+    async ping(): Promise<void> {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    },
+  };
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+function isNotImplemented(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotImplemented' || e?.$metadata?.httpStatusCode === 501 || e?.$metadata?.httpStatusCode === 405;
+}

@@ -1,0 +1,52 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  ARCHIVE_QUEUE,
+  archiveJobSchema,
+  effectiveDeadline,
+  retryDelay,
+  type ArchiveJobData,
+  type Config,
+  type InstanceConfig,
+} from '@archiver/core';
+import type { ArchiveResult, createArchiveProcessor } from './jobs/archive-file.js';
+
+/**
+ * The BullMQ worker around the archive processor. The backoff strategy is the one retry
+ * policy: exponential with jitter between RETRY_BASE_DELAY_MS and RETRY_MAX_DELAY_MS, never
+ * past the job's deadline.
+ */
+export function createArchiveWorker(deps: {
+  connection: Redis;
+  config: Pick<Config, 'queuePrefix' | 'workerConcurrency' | 'retry' | 'retentionDays'>;
+  instances: Map<string, InstanceConfig>;
+  processor: ReturnType<typeof createArchiveProcessor>;
+  logger: Logger;
+  autorun?: boolean;
+}): Worker<ArchiveJobData, ArchiveResult> {
+  const { config } = deps;
+  const worker = new Worker<ArchiveJobData, ArchiveResult>(ARCHIVE_QUEUE, deps.processor, {
+    connection: deps.connection,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    autorun: deps.autorun ?? true,
+    // A killed worker's jobs come back after the lock expires; stalls are not failures here
+    // (the deadline bounds a job, not a count).
+    lockDuration: 60_000,
+    maxStalledCount: 1000,
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { data: unknown }) => {
+        const parsed = archiveJobSchema.safeParse(job?.data);
+        if (!parsed.success) return config.retry.baseDelayMs;
+        const retentionDays = deps.instances.get(parsed.data.idInstance)?.retentionDays ?? config.retentionDays;
+        return retryDelay(attemptsMade, { ...config.retry, deadlineMs: effectiveDeadline(parsed.data, retentionDays) });
+      },
+    },
+  });
+  worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
+  worker.on('failed', (job: Job<ArchiveJobData> | undefined, err: Error) => {
+    if (job && job.finishedOn) deps.logger.debug({ jobId: job.id, reason: err.message }, 'job failed for good');
+  });
+  return worker;
+}

@@ -1,0 +1,279 @@
+import { Queue, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  GreenApiRateLimitError,
+  isError,
+  isFileMessageType,
+  type GreenApiClient,
+  type JournalItem,
+} from '@archiver/greenapi';
+import { deadlineOf } from './deadline.js';
+import type { InstanceConfig } from './instances.js';
+import { archiveJobId, jobFromJournal, type ArchiveJobData } from './job.js';
+import type { JobWriter } from './job-writer.js';
+import type { Metrics } from './metrics.js';
+import { sleep, type RateLimiter } from './rate-limit.js';
+
+export const BACKFILL_QUEUE = 'backfill';
+export const BACKFILL_JOB = 'reconcile';
+
+/** Journals are documented at 1 request/s per instance and method (greenapi.md §6.1, §8). */
+const JOURNAL_RPS = 1;
+/** Green-API's own default window for lastIncoming/OutgoingMessages. */
+const DEFAULT_WINDOW_MINUTES = 1440;
+/** How long one journal call may wait on 429s and busy slots before the run gives up. */
+const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 5 * 60_000;
+/** Jobs written per group-commit round: bounds one addBulk and the promises in flight. */
+const WRITE_CHUNK = 500;
+
+const idInstance = z.string().regex(/^\d{1,20}$/);
+
+/** A reconciliation request: the journals of the last `minutes`, or one chat's history. */
+export const backfillRequestSchema = z.union([
+  z.strictObject({ idInstance, chatId: z.string().min(1), count: z.number().int().positive().optional() }),
+  z.strictObject({ idInstance, minutes: z.number().int().positive().optional() }),
+]);
+
+export type BackfillRequest = z.infer<typeof backfillRequestSchema>;
+
+export type JournalMethod = 'lastIncomingMessages' | 'lastOutgoingMessages' | 'getChatHistory';
+
+export type BackfillCounts = {
+  /** Journal entries read, files or not. */
+  scanned: number;
+  /** Entries carrying a file. */
+  found: number;
+  /** Files already queued or archived (the webhook or an earlier run got there first). */
+  alreadyKnown: number;
+  /** Files newly queued: the ones the webhooks missed. */
+  enqueued: number;
+  /** Files past their deadline: Green-API no longer has them. */
+  skippedExpired: number;
+  /** 429 answers met (and waited out) on the way. */
+  rateLimited: number;
+};
+
+export type BackfillSummary = BackfillCounts & { idInstance: string; mode: 'journal' | 'chat'; durationMs: number };
+
+export type BackfillProgress = BackfillCounts & { idInstance: string; method: JournalMethod };
+
+export type BackfillRunOptions = { signal?: AbortSignal; onProgress?: (p: BackfillProgress) => void };
+
+/** The request names an instance that is not configured: retrying cannot help. */
+export class BackfillUnknownInstanceError extends Error {
+  override name = 'BackfillUnknownInstanceError';
+}
+
+/** A journal stayed throttled longer than the run may wait; the next run tries again. */
+export class BackfillRateLimitedError extends Error {
+  override name = 'BackfillRateLimitedError';
+}
+
+export type BackfillDeps = {
+  writer: JobWriter;
+  limiter: RateLimiter;
+  clientFor: (instance: InstanceConfig) => GreenApiClient;
+  instances: Map<string, InstanceConfig>;
+  /** Default retention window; an instance's own `retentionDays` wins. */
+  retentionDays: number;
+  /** Journal window when the request names none (BACKFILL_WINDOW_MINUTES); 0 means Green-API's 1440. */
+  windowMinutes?: number;
+  maxRateLimitWaitMs?: number;
+  metrics?: Metrics;
+  logger: Logger;
+};
+
+/**
+ * Reconciliation from Green-API's journals (design.md §2.5): every file message they list
+ * that is neither queued nor archived becomes an archive job. The job writer's dedupe (live
+ * job or `done` marker) makes a run idempotent, so runs may overlap with webhooks and with
+ * each other. Journal calls share the Redis rate budget with every other process.
+ */
+export function createBackfill(deps: BackfillDeps) {
+  const log = deps.logger.child({ component: 'backfill' });
+  const maxWaitMs = deps.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
+
+  /** Takes the (instance, method) slot, calls, and waits out 429s within the budget. */
+  async function callJournal(
+    id: string,
+    method: JournalMethod,
+    call: (signal?: AbortSignal) => Promise<JournalItem[]>,
+    counts: BackfillCounts,
+    signal?: AbortSignal,
+  ): Promise<JournalItem[]> {
+    const started = Date.now();
+    for (;;) {
+      const budgetLeft = maxWaitMs - (Date.now() - started);
+      // In-process wait: these are a few calls per run, not a queue of jobs to reschedule.
+      const slot = await deps.limiter.acquire(id, method, JOURNAL_RPS, { maxWaitMs: Math.max(0, budgetLeft) });
+      if (!slot.go) {
+        throw new BackfillRateLimitedError(`${method}: instance ${id} still throttled after ${Math.round(maxWaitMs / 1000)} s`);
+      }
+      await sleep(slot.waitMs, signal);
+      try {
+        return await call(signal);
+      } catch (err) {
+        if (!isError(err, GreenApiRateLimitError)) throw err;
+        counts.rateLimited += 1;
+        deps.metrics?.rateLimited.inc({ instance: id });
+        // The penalty is shared: the next acquire (here or in any process) starts after it.
+        const blockedMs = await deps.limiter.penalize(id, method, err.retryAfterMs);
+        log.warn({ idInstance: id, method, blockedMs }, 'journal rate limited; waiting');
+      }
+    }
+  }
+
+  /** Turns file entries into jobs, skipping expired ones, and writes them; updates counts. */
+  async function enqueueFiles(instance: InstanceConfig, items: JournalItem[], counts: BackfillCounts, seen: Set<string>) {
+    const now = Date.now();
+    const retentionDays = instance.retentionDays ?? deps.retentionDays;
+    const jobs: ArchiveJobData[] = [];
+    counts.scanned += items.length;
+    for (const item of items) {
+      if (!carriesFile(item)) continue;
+      // The same message can be listed twice (e.g. incoming journal and chat history).
+      const jobId = archiveJobId(instance.idInstance, item.chatId, item.idMessage);
+      if (seen.has(jobId)) continue;
+      seen.add(jobId);
+      counts.found += 1;
+      if (deadlineOf(item.timestamp, retentionDays) <= now) {
+        counts.skippedExpired += 1;
+        continue;
+      }
+      jobs.push(jobFromJournal(instance.idInstance, instance.kind ?? 'whatsapp', item, now));
+    }
+    for (let i = 0; i < jobs.length; i += WRITE_CHUNK) {
+      const results = await Promise.all(jobs.slice(i, i + WRITE_CHUNK).map((job) => deps.writer.write(job)));
+      for (const result of results) {
+        if (result.outcome === 'accepted') {
+          counts.enqueued += 1;
+          deps.metrics?.backfillFound.inc({ instance: instance.idInstance });
+          log.debug({ idInstance: instance.idInstance, jobId: result.jobId }, 'backfill found a missed file');
+        } else {
+          counts.alreadyKnown += 1;
+        }
+      }
+    }
+  }
+
+  async function run(req: BackfillRequest, opts: BackfillRunOptions = {}): Promise<BackfillSummary> {
+    const instance = deps.instances.get(req.idInstance);
+    if (!instance) throw new BackfillUnknownInstanceError(`instance ${req.idInstance} is not configured`);
+    const started = Date.now();
+    const client = deps.clientFor(instance);
+    const counts: BackfillCounts = { scanned: 0, found: 0, alreadyKnown: 0, enqueued: 0, skippedExpired: 0, rateLimited: 0 };
+    const seen = new Set<string>();
+    const { signal } = opts;
+    const step = async (method: JournalMethod, call: (s?: AbortSignal) => Promise<JournalItem[]>) => {
+      const items = await callJournal(instance.idInstance, method, call, counts, signal);
+      await enqueueFiles(instance, items, counts, seen);
+      opts.onProgress?.({ idInstance: instance.idInstance, method, ...counts });
+    };
+
+    if ('chatId' in req) {
+      const args = { chatId: req.chatId, ...(req.count === undefined ? {} : { count: req.count }) };
+      await step('getChatHistory', (s) => client.getChatHistory(args, { signal: s }));
+    } else {
+      const minutes = req.minutes ?? (deps.windowMinutes || DEFAULT_WINDOW_MINUTES);
+      await step('lastIncomingMessages', (s) => client.lastIncomingMessages({ minutes }, { signal: s }));
+      await step('lastOutgoingMessages', (s) => client.lastOutgoingMessages({ minutes }, { signal: s }));
+    }
+
+    const summary: BackfillSummary = {
+      idInstance: instance.idInstance,
+      mode: 'chatId' in req ? 'chat' : 'journal',
+      ...counts,
+      durationMs: Date.now() - started,
+    };
+    // A file found here is one the webhooks (or the poller) missed: worth a warning.
+    if (summary.enqueued > 0) log.warn(summary, 'backfill enqueued files no webhook had delivered');
+    else log.info(summary, 'backfill done');
+    return summary;
+  }
+
+  return { run };
+}
+
+export type Backfill = ReturnType<typeof createBackfill>;
+
+/** A documented file type, or any entry with a link (a type the docs do not list yet). */
+export function carriesFile(item: Pick<JournalItem, 'typeMessage' | 'downloadUrl'>): boolean {
+  return isFileMessageType(item.typeMessage) || (item.downloadUrl !== undefined && item.downloadUrl.trim() !== '');
+}
+
+export type BackfillQueue = Queue<BackfillRequest, BackfillSummary, string>;
+
+export function createBackfillQueue(connection: Redis, prefix: string): BackfillQueue {
+  return new Queue<BackfillRequest, BackfillSummary, string>(BACKFILL_QUEUE, { connection, prefix });
+}
+
+const SCHEDULER_PREFIX = 'reconcile-';
+
+export function backfillSchedulerId(idInstance: string): string {
+  return `${SCHEDULER_PREFIX}${idInstance}`;
+}
+
+/** A failed run is retried a few times; the next scheduled run covers the same window anyway. */
+const SCHEDULED_JOB_OPTS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 60_000 },
+  removeOnComplete: { count: 200 },
+  removeOnFail: { count: 1000, age: 30 * 86_400 },
+};
+
+type SchedulerQueue = Pick<BackfillQueue, 'upsertJobScheduler' | 'removeJobScheduler' | 'getJobSchedulers'>;
+
+/**
+ * One BullMQ job scheduler per configured instance, every `intervalMinutes`, reading the last
+ * `windowMinutes`. Either set to 0 turns reconciliation off: existing schedulers are removed.
+ * Schedulers of instances no longer configured are removed too. Safe to call from every
+ * worker process at start-up: upserting the same scheduler is idempotent.
+ */
+export async function scheduleBackfills(
+  queue: SchedulerQueue,
+  instances: Iterable<Pick<InstanceConfig, 'idInstance'>>,
+  opts: { intervalMinutes: number; windowMinutes: number },
+): Promise<{ scheduled: string[]; removed: string[] }> {
+  const enabled = opts.intervalMinutes > 0 && opts.windowMinutes > 0;
+  const wanted = enabled ? [...instances].map((i) => i.idInstance) : [];
+  const scheduled: string[] = [];
+  for (const id of wanted) {
+    await queue.upsertJobScheduler(
+      backfillSchedulerId(id),
+      { every: opts.intervalMinutes * 60_000 },
+      { name: BACKFILL_JOB, data: { idInstance: id, minutes: opts.windowMinutes }, opts: SCHEDULED_JOB_OPTS },
+    );
+    scheduled.push(backfillSchedulerId(id));
+  }
+  const keep = new Set(scheduled);
+  const removed: string[] = [];
+  for (const scheduler of await queue.getJobSchedulers()) {
+    if (scheduler.key.startsWith(SCHEDULER_PREFIX) && !keep.has(scheduler.key)) {
+      await queue.removeJobScheduler(scheduler.key);
+      removed.push(scheduler.key);
+    }
+  }
+  return { scheduled, removed };
+}
+
+/**
+ * The backfill queue's processor: validates the job data (an invalid request can never
+ * succeed, so it fails at once) and runs it, reporting progress on the job.
+ */
+export function createBackfillProcessor(backfill: Backfill) {
+  return async (job: Job<unknown, BackfillSummary, string>, _token?: string, signal?: AbortSignal): Promise<BackfillSummary> => {
+    const parsed = backfillRequestSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid backfill request: ${z.prettifyError(parsed.error)}`);
+    try {
+      return await backfill.run(parsed.data, {
+        signal,
+        onProgress: (p) => void job.updateProgress(p).catch(() => undefined),
+      });
+    } catch (err) {
+      if (isError(err, BackfillUnknownInstanceError)) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { deadlineOf, effectiveDeadline, priorityOf, retryDelay } from './deadline.js';
+
+const DAY = 86_400_000;
+
+describe('deadlines and priorities', () => {
+  it('puts the deadline retention days after the message', () => {
+    expect(deadlineOf(1_700_000_000, 15)).toBe(1_700_000_000_000 + 15 * DAY);
+    expect(effectiveDeadline({ timestamp: 1_700_000_000, graceUntil: 1_800_000_000_000 }, 15)).toBe(1_800_000_000_000);
+  });
+
+  it('serves the nearer deadline first, within BullMQ bounds', () => {
+    const now = Date.UTC(2026, 10, 27);
+    expect(priorityOf(now + DAY)).toBeLessThan(priorityOf(now + 2 * DAY));
+    expect(priorityOf(0)).toBe(1);
+    expect(priorityOf(Date.UTC(2100, 0, 1))).toBe(2 ** 21 - 1);
+  });
+});
+
+describe('retryDelay', () => {
+  const now = 1_000_000;
+  const opts = { baseDelayMs: 5000, maxDelayMs: 3_600_000, deadlineMs: now + 30 * DAY, now };
+
+  it('doubles from the base delay with up to 20 % jitter on top, capped', () => {
+    expect(retryDelay(1, { ...opts, random: () => 0 })).toBe(5000);
+    expect(retryDelay(2, { ...opts, random: () => 0 })).toBe(10_000);
+    expect(retryDelay(4, { ...opts, random: () => 1 })).toBe(48_000);
+    expect(retryDelay(30, { ...opts, random: () => 0 })).toBe(3_600_000);
+    expect(retryDelay(1000, { ...opts, random: () => 0.5 })).toBe(3_960_000);
+  });
+
+  it('never schedules past the deadline', () => {
+    expect(retryDelay(30, { ...opts, deadlineMs: now + 1234, random: () => 0 })).toBe(1234);
+    expect(retryDelay(3, { ...opts, deadlineMs: now - 5 })).toBe(0);
+  });
+});
