@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import {
@@ -27,13 +28,13 @@ export type RunningWorker = { port: number; worker: Worker; stop(): Promise<void
  * health/metrics server. `main.ts` calls it with the environment's config; tests, `dev` and
  * the benchmarks call it in-process.
  */
-export async function startWorker(config: Config, logger: Logger, opts: { fetch?: typeof fetch; port?: number } = {}): Promise<RunningWorker> {
+export async function startWorker(config: Config, logger: Logger, opts: { fetch?: typeof fetch; port?: number; s3?: Partial<S3ClientConfig> } = {}): Promise<RunningWorker> {
   if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
   const connection = createRedis(config.redisUrl, 'worker');
   const keys = archiverKeys(config.queuePrefix);
   const queue = createArchiveQueue(connection, config.queuePrefix);
   const metrics = createMetrics({ queue, redis: connection, keys });
-  const s3 = createS3Client(config.s3);
+  const s3 = createS3Client(config.s3, opts.s3);
   const store = createObjectStore(s3, config.s3);
   const instances = instanceMap(config.instances);
   const clients = new Map<string, GreenApiClient>();

@@ -19,7 +19,7 @@ import type { ArchiveResult, createArchiveProcessor } from './jobs/archive-file.
  */
 export function createArchiveWorker(deps: {
   connection: Redis;
-  config: Pick<Config, 'queuePrefix' | 'workerConcurrency' | 'retry' | 'retentionDays'>;
+  config: Pick<Config, 'queuePrefix' | 'workerConcurrency' | 'retry' | 'retentionDays' | 'lockDurationMs'>;
   instances: Map<string, InstanceConfig>;
   processor: ReturnType<typeof createArchiveProcessor>;
   logger: Logger;
@@ -33,7 +33,8 @@ export function createArchiveWorker(deps: {
     autorun: deps.autorun ?? true,
     // A killed worker's jobs come back after the lock expires; stalls are not failures here
     // (the deadline bounds a job, not a count).
-    lockDuration: 60_000,
+    lockDuration: config.lockDurationMs,
+    stalledInterval: Math.max(1000, Math.floor(config.lockDurationMs / 2)),
     maxStalledCount: 1000,
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { data: unknown }) => {

@@ -64,6 +64,8 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Webhook bodies larger than this are refused with 413 (thumbnails make them ~100 KB). */
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(2 * 1024 * 1024),
+  /** A job's lock; a killed worker's jobs run again within about 1.5 × this. */
+  WORKER_LOCK_DURATION_MS: positiveInt.default(60_000),
   /** How long SIGTERM waits for in-flight jobs before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(60_000),
   /** OpenTelemetry tracing is on when this is set. */
@@ -104,6 +106,7 @@ export type Config = {
   logLevel: Env['LOG_LEVEL'];
   webhookBodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  lockDurationMs: number;
   otelEndpoint?: string;
 };
 
@@ -209,6 +212,7 @@ function toConfig(e: Env, instances: InstanceConfig[]): Config {
     logLevel: e.LOG_LEVEL,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    lockDurationMs: e.WORKER_LOCK_DURATION_MS,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }

@@ -1,0 +1,33 @@
+import { classifyWebhook } from '@archiver/greenapi';
+import { jobFromWebhook, objectKeys, type ArchiveJobData } from '@archiver/core';
+import { fileWebhook, type FakeGreenApi, type FileMessageType } from '@archiver/testkit';
+
+export type FileCase = {
+  kind: 'whatsapp' | 'max';
+  idInstance: string;
+  typeMessage: FileMessageType;
+  typeWebhook?: 'incomingMessageReceived' | 'outgoingMessageReceived' | 'outgoingAPIMessageReceived';
+  chatId: string;
+  idMessage: string;
+  fileName?: string;
+  mimeType?: string;
+  size?: number;
+  bytes?: Buffer;
+  timestamp?: number;
+  downloadUrl?: string;
+};
+
+/** Puts a file in the fake Green-API and returns the archive job its webhook would produce. */
+export function fileJob(fake: FakeGreenApi, c: FileCase) {
+  const timestamp = c.timestamp ?? Math.floor(Date.now() / 1000);
+  const added = fake.addFile({ ...c, timestamp });
+  const hook = fileWebhook({ ...c, timestamp, downloadUrl: c.downloadUrl ?? added.downloadUrl, fileName: c.fileName ?? added.fileName, mimeType: c.mimeType ?? added.mimeType });
+  const result = classifyWebhook(JSON.parse(JSON.stringify(hook)));
+  if (result.kind !== 'file') throw new Error(`fixture is not a file webhook: ${JSON.stringify(result)}`);
+  const data: ArchiveJobData = jobFromWebhook(result.webhook, c.kind, 'webhook');
+  return { data, added, hook };
+}
+
+export function keysOf(prefix: string, data: ArchiveJobData) {
+  return objectKeys({ prefix, ...data });
+}

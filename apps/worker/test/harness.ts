@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { inject } from 'vitest';
+import { Redis } from 'ioredis';
+import {
+  archiverKeys,
+  createArchiveQueue,
+  createJobWriter,
+  createLogger,
+  createRedis,
+  instanceMap,
+  loadConfig,
+  retentionResolver,
+  type ArchiveQueue,
+  type Config,
+} from '@archiver/core';
+import { s3ClientConfig, startFakeGreenApi, type FakeGreenApi } from '@archiver/testkit';
+import { startWorker, type RunningWorker } from '../src/app.js';
+
+export const WA = { idInstance: '1101000001', apiTokenInstance: 'wa-api-token-7f3a9c', kind: 'whatsapp' as const };
+export const MAX = { idInstance: '3100000000', apiTokenInstance: 'max-api-token-b81e44', kind: 'max' as const };
+
+/**
+ * A worker wired to the shared Redis and S3 of the int project and a fresh fake Green-API,
+ * each test file under its own queue prefix and S3 prefix. Logs are captured in memory so a
+ * test can assert that no secret reached them.
+ */
+export async function startPipeline(env: Record<string, string> = {}) {
+  const fake = await startFakeGreenApi();
+  fake.addInstance(WA);
+  fake.addInstance(MAX);
+  const s3 = inject('s3');
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const instances = [WA, MAX].map((i) => ({ ...i, apiUrl: fake.url, webhookToken: `hook-${i.idInstance}` }));
+  const config = loadConfig(
+    {
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: prefix,
+      GREEN_API_INSTANCES: JSON.stringify(instances),
+      S3_BUCKET: s3.bucket,
+      S3_PREFIX: `${prefix}/`,
+      S3_ENDPOINT: s3.endpoint,
+      RETRY_BASE_DELAY_MS: '50',
+      RETRY_MAX_DELAY_MS: '200',
+      WORKER_CONCURRENCY: '8',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      ...env,
+    },
+    'worker',
+  );
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = createLogger({ level: 'debug', name: 'test', destination, secrets: [] });
+  const producer = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true });
+  const queue = createArchiveQueue(producer, prefix);
+  const writer = createJobWriter({
+    redis: producer,
+    queue,
+    keys: archiverKeys(prefix),
+    retentionDays: retentionResolver(instanceMap(config.instances), config.retentionDays),
+  });
+  const s3Overrides = s3ClientConfig(s3);
+  let worker: RunningWorker | undefined = await startWorker(config, logger, { port: 0, s3: s3Overrides });
+  return {
+    fake,
+    config,
+    prefix,
+    queue,
+    writer,
+    logs,
+    logger,
+    producer,
+    get worker() {
+      return worker;
+    },
+    async restartWorker(overrides: Partial<Config> = {}) {
+      await worker?.stop();
+      worker = await startWorker({ ...config, ...overrides }, logger, { port: 0, s3: s3Overrides });
+    },
+    async stopWorker() {
+      await worker?.stop();
+      worker = undefined;
+    },
+    async close() {
+      await worker?.stop();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      const cleaner = new Redis(config.redisUrl);
+      const stale = await cleaner.keys(`${prefix}:*`);
+      if (stale.length > 0) await cleaner.del(...stale);
+      await cleaner.quit();
+      await producer.quit();
+      await fake.close();
+    },
+  };
+}
+
+export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+export async function jobState(queue: ArchiveQueue, jobId: string): Promise<string> {
+  return (await queue.getJob(jobId))?.getState() ?? 'missing';
+}
