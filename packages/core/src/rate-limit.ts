@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ArchiverKeys } from './queue.js';
 
@@ -54,7 +55,37 @@ if untilMs > current then redis.call('SET', KEYS[1], untilMs, 'PX', delay + 1000
 return delay
 `;
 
+// The safety net under the spacing: Green-API counts a request when it arrives, which may be
+// any time between sending and the answer. A request therefore counts from the moment it is
+// sent until one window after its answer (in flight: until `holdMs`, in case its process
+// dies). Whatever the latency, no window of the server can then see more than `limit`.
+// KEYS: the in-flight set. ARGV: limit, window ms, member, hold ms. Returns 0 when admitted,
+// else ms to wait before asking again.
+const ADMIT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window + tonumber(ARGV[4]))
+  return 0
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, math.min(100, tonumber(first[2]) + window - now))
+`;
+
+// KEYS: the in-flight set. ARGV: member. The answer arrived: the request counts one more window.
+const RELEASE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+`;
+
 type LimiterRedis = Redis & {
+  archiverAdmit(inflight: string, limit: number, windowMs: number, member: string, holdMs: number): Promise<number>;
+  archiverRelease(inflight: string, member: string): Promise<number>;
   archiverAcquire(
     slot: string,
     penalty: string,
@@ -74,6 +105,8 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
   if (!('archiverAcquire' in r)) {
     redis.defineCommand('archiverAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     redis.defineCommand('archiverPenalize', { numberOfKeys: 2, lua: PENALIZE });
+    redis.defineCommand('archiverAdmit', { numberOfKeys: 1, lua: ADMIT });
+    redis.defineCommand('archiverRelease', { numberOfKeys: 1, lua: RELEASE });
   }
   return {
     /**
@@ -96,6 +129,27 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
         toleranceMs,
       );
       return { go: go === 1, waitMs, slotAt };
+    },
+
+    /**
+     * Runs `send` once the request fits the budget counted by arrival (see ADMIT), and keeps
+     * it counted for a window after its answer. Use it around every rate-limited call.
+     */
+    async admitted<T>(idInstance: string, method: string, rps: number, send: () => Promise<T>, opts: { holdMs: number; signal?: AbortSignal }): Promise<T> {
+      const limit = Math.max(1, Math.floor(rps));
+      const windowMs = Math.ceil((1000 * limit) / rps);
+      const key = `${keys.rate(idInstance, method)}:inflight`;
+      const member = randomUUID();
+      for (;;) {
+        const waitMs = await r.archiverAdmit(key, limit, windowMs, member, opts.holdMs);
+        if (waitMs === 0) break;
+        await sleep(waitMs, opts.signal);
+      }
+      try {
+        return await send();
+      } finally {
+        await r.archiverRelease(key, member).catch(() => undefined);
+      }
     },
 
     /** Records a 429; returns how long the (instance, method) is now blocked, in ms. */

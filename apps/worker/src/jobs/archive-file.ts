@@ -47,6 +47,8 @@ export type ArchiveDeps = {
   fetch?: typeof fetch;
 };
 
+/** The Green-API client's per-request timeout; an in-flight request counts at most this long. */
+const GREEN_API_TIMEOUT_MS = 30_000;
 /** How long an instance that cannot serve (401/403/466, not authorised) is left alone. */
 const INSTANCE_PAUSE_MS = 5 * 60_000;
 
@@ -100,9 +102,16 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
     }
 
     try {
-      await takeDownloadSlot({ job, token, limiter: deps.limiter, rps: downloadRpsFor(instance, data.kind, deps.config.defaultDownloadRps), signal });
+      const rps = downloadRpsFor(instance, data.kind, deps.config.defaultDownloadRps);
+      await takeDownloadSlot({ job, token, limiter: deps.limiter, rps, signal });
       const client = deps.clientFor(instance, data.kind);
-      const { downloadUrl } = await client.downloadFile({ chatId: data.chatId, idMessage: data.idMessage }, { signal });
+      const { downloadUrl } = await deps.limiter.admitted(
+        data.idInstance,
+        'downloadFile',
+        rps,
+        () => client.downloadFile({ chatId: data.chatId, idMessage: data.idMessage }, { signal }),
+        { holdMs: GREEN_API_TIMEOUT_MS, signal },
+      );
       if (job.attemptsStarted > 1) await deps.store.abortStaleUploads(fileKey);
       const download = await openDownload(downloadUrl, {
         guard: deps.guard,

@@ -1,0 +1,55 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  BACKFILL_QUEUE,
+  createBackfillProcessor,
+  createBackfillQueue,
+  scheduleBackfills,
+  type Backfill,
+  type BackfillSummary,
+  type Config,
+} from '@archiver/core';
+
+export type RunningBackfillWorker = { close(): Promise<void> };
+
+/**
+ * Periodic reconciliation from the journals (design.md §2.5): (re)declares one job scheduler
+ * per configured instance (or removes them when BACKFILL_INTERVAL_MINUTES or
+ * BACKFILL_WINDOW_MINUTES is 0) and processes the `backfill` queue one run at a time: the
+ * journals are read at 1 request/s anyway, so parallel runs would only wait on each other.
+ * `connection` must have `maxRetriesPerRequest: null` (a BullMQ Worker's requirement).
+ */
+export async function startBackfillWorker(deps: {
+  connection: Redis;
+  prefix: string;
+  config: Pick<Config, 'instances' | 'backfill'>;
+  backfill: Backfill;
+  logger: Logger;
+}): Promise<RunningBackfillWorker> {
+  const log = deps.logger.child({ component: 'backfill-worker' });
+  const queue = createBackfillQueue(deps.connection, deps.prefix);
+  queue.on('error', (err) => log.warn({ err }, 'backfill queue error'));
+  const { scheduled, removed } = await scheduleBackfills(queue, deps.config.instances, deps.config.backfill);
+  log.info({ scheduled, removed, ...deps.config.backfill }, scheduled.length > 0 ? 'backfill scheduled' : 'backfill off');
+
+  const worker = new Worker(BACKFILL_QUEUE, createBackfillProcessor(deps.backfill), {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    concurrency: 1,
+  });
+  worker.on('error', (err) => log.error({ err }, 'backfill worker error'));
+  worker.on('failed', (job: Job | undefined, err: Error) => {
+    log.warn({ err, jobId: job?.id, attemptsMade: job?.attemptsMade }, 'backfill run failed');
+  });
+  worker.on('completed', (job: Job, summary: BackfillSummary) => {
+    log.debug({ jobId: job.id, ...summary }, 'backfill run completed');
+  });
+
+  return {
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
