@@ -14,7 +14,7 @@ import {
   type ArchiveQueue,
   type Config,
 } from '@archiver/core';
-import { s3ClientConfig, startFakeGreenApi, type FakeGreenApi } from '@archiver/testkit';
+import { s3ClientConfig, startFakeGreenApi } from '@archiver/testkit';
 import { startWorker, type RunningWorker } from '../src/app.js';
 
 export const WA = { idInstance: '1101000001', apiTokenInstance: 'wa-api-token-7f3a9c', kind: 'whatsapp' as const };

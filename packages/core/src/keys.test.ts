@@ -34,6 +34,7 @@ describe('safeSegment', () => {
     ['\u2066isolate\u2069'],
   ])('makes %j key-safe', (name) => {
     const safe = safeSegment(name);
+    // eslint-disable-next-line no-control-regex -- control characters are what is tested
     expect(safe).not.toMatch(/[/\\\u0000-\u001f\u202a-\u202e\u2066-\u2069]/);
     expect(['.', '..', '']).not.toContain(safe);
   });
