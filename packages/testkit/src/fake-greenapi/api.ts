@@ -1,0 +1,179 @@
+import { applyLeadingStep, cutOf, type FaultScripts, type FileStore } from './files.js';
+import { readJson, streamBody, type Reply } from './http-util.js';
+import { handleChatHistory, handleLastMessages, type Journal } from './journal.js';
+import { handleDelete, handleReceive, type NotificationQueues } from './notifications.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { InstanceKind, InstanceState } from './types.js';
+
+export type Instance = {
+  idInstance: string;
+  apiTokenInstance: string;
+  kind: InstanceKind;
+  rps: number;
+  state: InstanceState;
+  wid: string;
+};
+
+export type ApiDeps = {
+  instances: Map<string, Instance>;
+  files: FileStore;
+  scripts: FaultScripts;
+  journal: Journal;
+  notifications: NotificationQueues;
+  limiter: RateLimiter;
+  retryAfter: boolean;
+  maxReceiveWaitMs: number;
+  /** A status to fail an unscripted downloadFile with, or undefined (setFailureRate). */
+  randomFailure(): number | undefined;
+};
+
+type Call = { reply: Reply; deps: ApiDeps; instance: Instance; arg: string | undefined };
+
+type MethodSpec = {
+  verb: 'GET' | 'POST' | 'DELETE';
+  rps(instance: Instance): number;
+  /** Answers 400 unless the instance is authorized (common-errors table, greenapi.md §6.3). */
+  needsAuthorized: boolean;
+  handle(call: Call): Promise<void> | void;
+};
+
+const fixed = (rps: number) => () => rps;
+
+/** Implemented methods by canonical name, with their per-instance limits (greenapi.md §6.1). */
+const METHODS: Record<string, MethodSpec> = {
+  downloadFile: { verb: 'POST', rps: (i) => i.rps, needsAuthorized: true, handle: downloadFile },
+  lastIncomingMessages: {
+    verb: 'GET',
+    rps: fixed(1),
+    needsAuthorized: true,
+    handle: (c) => handleLastMessages(c.reply, c.deps.journal, c.instance.idInstance, 'incoming'),
+  },
+  lastOutgoingMessages: {
+    verb: 'GET',
+    rps: fixed(1),
+    needsAuthorized: true,
+    handle: (c) => handleLastMessages(c.reply, c.deps.journal, c.instance.idInstance, 'outgoing'),
+  },
+  getChatHistory: {
+    verb: 'POST',
+    rps: fixed(1),
+    needsAuthorized: true,
+    handle: (c) => handleChatHistory(c.reply, c.deps.journal, c.instance.idInstance),
+  },
+  // The notification queue keeps working while unauthorized: state changes arrive through it.
+  receiveNotification: {
+    verb: 'GET',
+    rps: fixed(100),
+    needsAuthorized: false,
+    handle: (c) =>
+      handleReceive(c.reply, c.deps.notifications, c.instance.idInstance, c.deps.maxReceiveWaitMs),
+  },
+  deleteNotification: {
+    verb: 'DELETE',
+    rps: fixed(100),
+    needsAuthorized: false,
+    handle: (c) => handleDelete(c.reply, c.deps.notifications, c.instance.idInstance, c.arg),
+  },
+  getStateInstance: {
+    verb: 'GET',
+    rps: fixed(1),
+    needsAuthorized: false,
+    handle: (c) => c.reply.json(200, { stateInstance: c.instance.state }),
+  },
+};
+
+const CANONICAL = new Map(Object.keys(METHODS).map((name) => [name.toLowerCase(), name]));
+
+const STATE_ERRORS: Partial<Record<InstanceState, string>> = {
+  notAuthorized: 'instance account not authorized',
+  blocked: 'instance account not authorized',
+  starting: 'instance in starting process try later',
+};
+
+// {apiUrl}[/v3]/waInstance{id}/{method}/{token}[/{arg}]
+const API_PATH = /^\/(?:(v3)\/)?waInstance(\d+)\/([A-Za-z]+)\/([^/]+)(?:\/([^/]+))?\/?$/;
+
+/** Returns false when the path is not an API path (the caller answers 404). */
+export async function handleApi(reply: Reply, deps: ApiDeps, pathname: string): Promise<boolean> {
+  const match = API_PATH.exec(pathname);
+  if (!match) return false;
+  const [, v3, idInstance = '', rawMethod = '', token, arg] = match;
+  const { record } = reply;
+  record.idInstance = idInstance;
+  const name = CANONICAL.get(rawMethod.toLowerCase());
+  // Only known names are logged: an unknown path segment could be anything, even a token.
+  if (name) record.method = name;
+
+  const instance = deps.instances.get(idInstance);
+  if (!instance) return send(reply, 403, 'Forbidden');
+  // WhatsApp has no /v3 prefix; for MAX it is optional (greenapi.md §1).
+  if (v3 && instance.kind !== 'max') return send(reply, 404, 'Not Found');
+  if (token !== instance.apiTokenInstance) return send(reply, 401, 'Unauthorized');
+  const spec = name ? METHODS[name] : undefined;
+  // The docs list 404 for a wrong HTTP method.
+  if (!name || !spec || reply.req.method !== spec.verb) return send(reply, 404, 'Not Found');
+  if (!deps.limiter.tryAcquire(`${idInstance}:${name}`, spec.rps(instance))) {
+    // Whether Green-API sends Retry-After is unconfirmed (greenapi.md §10.4), hence opt-in.
+    return send(reply, 429, 'Too Many Requests', deps.retryAfter ? { 'Retry-After': '1' } : {});
+  }
+  const stateError = spec.needsAuthorized ? STATE_ERRORS[instance.state] : undefined;
+  if (stateError) return send(reply, 400, stateError);
+  await spec.handle({ reply, deps, instance, arg });
+  return true;
+}
+
+function send(
+  reply: Reply,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): true {
+  reply.text(status, text, headers);
+  return true;
+}
+
+async function downloadFile({ reply, deps, instance }: Call): Promise<void> {
+  const body = await readJson(reply.req);
+  if (!body.ok) return reply.text(400, body.message);
+  const value: unknown = body.value;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !('chatId' in value) ||
+    !('idMessage' in value)
+  ) {
+    return reply.text(400, "Validation failed. Details: 'value' must have at least 2 keys");
+  }
+  const { chatId, idMessage } = value;
+  if (typeof chatId !== 'string') {
+    return reply.text(400, "Validation failed. Details: 'chatId' must be a string");
+  }
+  if (typeof idMessage !== 'string') {
+    return reply.text(400, "Validation failed. Details: 'idMessage' must be a string");
+  }
+
+  const step = deps.scripts.take('downloadFile', idMessage);
+  if (step && (await applyLeadingStep(reply, step))) return;
+  // Random failures only hit unscripted calls, so a script always plays out as written.
+  const failure = step ? undefined : deps.randomFailure();
+  if (failure) return reply.text(failure, 'Internal Server Error');
+
+  const file = deps.files.get({ idInstance: instance.idInstance, chatId, idMessage });
+  if (!file) {
+    const text = `File message encrypted url not found by chatId ${chatId} and idMessage ${idMessage}`;
+    // MAX documents this 400 body as a bare JSON string.
+    return instance.kind === 'max' ? reply.json(400, text) : reply.text(400, text);
+  }
+  if (file.removed) {
+    return reply.text(
+      500,
+      `Internal error when downloading file by chatId ${chatId} and idMessage ${idMessage}`,
+    );
+  }
+  const answer = { downloadUrl: deps.files.urlOf(file) };
+  const cut = step ? cutOf(step) : undefined;
+  if (!cut) return reply.json(200, answer);
+  const payload = Buffer.from(JSON.stringify(answer));
+  reply.head(200, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
+  await streamBody(reply, [payload], cut);
+}

@@ -1,0 +1,4 @@
+export { startFakeGreenApi, type FakeGreenApi, type FakeGreenApiOptions } from './server.js';
+export type * from './types.js';
+export * from './webhooks.js';
+export * from './service-webhooks.js';

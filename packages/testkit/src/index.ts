@@ -1,0 +1,20 @@
+export * from './fake-greenapi/index.js';
+export type { TestkitProvided } from './provided.js';
+export {
+  startRedis,
+  pingRedis,
+  type RedisService,
+  type StartRedisOptions,
+} from './services/redis.js';
+export { hasContainerRuntime, freePort, type ServiceRuntime } from './services/runtime.js';
+export {
+  startS3,
+  s3ClientConfig,
+  listAllKeys,
+  getObjectBytes,
+  listMultipartUploads,
+  type S3Connection,
+  type S3Service,
+  type StartS3Options,
+  type MultipartUploadInfo,
+} from './services/s3.js';

@@ -1,0 +1,183 @@
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { pickRuntime, type ServiceRuntime } from './runtime.js';
+import { S3RVER_CREDENTIALS, startLocalS3 } from './s3rver-local.js';
+
+/** Plain data, so vitest can `provide` it to test workers. */
+export type S3Connection = {
+  endpoint: string;
+  region: 'us-east-1';
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+};
+
+export type S3Service = S3Connection & {
+  runtime: ServiceRuntime;
+  /** s3rver's data directory (local runtime only), for post-mortem inspection. */
+  dataDir?: string;
+  stop(): Promise<void>;
+  /** One shared client configured with s3ClientConfig; destroyed by stop(). */
+  client(): S3Client;
+};
+
+export type StartS3Options = {
+  bucket?: string;
+  runtime?: ServiceRuntime;
+  /** MinIO image for the container runtime. */
+  image?: string;
+};
+
+const MINIO_USER = 'minioadmin';
+const MINIO_PASSWORD = 'minioadmin';
+
+/**
+ * Client settings that work against MinIO, s3rver and AWS alike. s3rver stores aws-chunked
+ * request bodies verbatim (framing + CRC32 trailer end up in the object), which SDK v3 sends
+ * for streamed bodies under the default `requestChecksumCalculation: 'WHEN_SUPPORTED'`;
+ * 'WHEN_REQUIRED' sends plain bodies. Path style: there is no DNS for bucket subdomains.
+ */
+export function s3ClientConfig(conn: S3Connection): S3ClientConfig {
+  return {
+    endpoint: conn.endpoint,
+    region: conn.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: conn.accessKeyId, secretAccessKey: conn.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  };
+}
+
+export async function startS3(opts: StartS3Options = {}): Promise<S3Service> {
+  const bucket = opts.bucket ?? 'archiver-test';
+  const runtime = await pickRuntime(opts.runtime);
+  const started =
+    runtime === 'container' ? await startMinio(bucket, opts.image) : await startS3rver(bucket);
+  let client: S3Client | undefined;
+  return {
+    ...started.conn,
+    runtime,
+    ...(started.dataDir ? { dataDir: started.dataDir } : {}),
+    client() {
+      client ??= new S3Client(s3ClientConfig(started.conn));
+      return client;
+    },
+    async stop() {
+      client?.destroy();
+      await started.stop();
+    },
+  };
+}
+
+type Started = { conn: S3Connection; dataDir?: string; stop(): Promise<void> };
+
+async function startS3rver(bucket: string): Promise<Started> {
+  const local = await startLocalS3(bucket);
+  return {
+    conn: { endpoint: local.endpoint, region: 'us-east-1', ...S3RVER_CREDENTIALS, bucket },
+    dataDir: local.dataDir,
+    stop: () => local.close(),
+  };
+}
+
+async function startMinio(bucket: string, image = 'minio/minio:latest'): Promise<Started> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const container = await new GenericContainer(image)
+    .withEnvironment({ MINIO_ROOT_USER: MINIO_USER, MINIO_ROOT_PASSWORD: MINIO_PASSWORD })
+    .withCommand(['server', '/data'])
+    .withExposedPorts(9000)
+    .withWaitStrategy(Wait.forHttp('/minio/health/live', 9000))
+    .start();
+  const conn: S3Connection = {
+    endpoint: `http://${container.getHost()}:${container.getMappedPort(9000)}`,
+    region: 'us-east-1',
+    accessKeyId: MINIO_USER,
+    secretAccessKey: MINIO_PASSWORD,
+    bucket,
+  };
+  const admin = new S3Client(s3ClientConfig(conn));
+  try {
+    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    admin.destroy();
+  }
+  return {
+    conn,
+    async stop() {
+      await container.stop();
+    },
+  };
+}
+
+/** Every key under `prefix`, sorted (follows continuation tokens). */
+export async function listAllKeys(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
+}
+
+/** Whole object in memory: meant for the small files tests read back. */
+export async function getObjectBytes(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<Buffer> {
+  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!out.Body) throw new Error(`object ${key} has no body`);
+  return Buffer.from(await out.Body.transformToByteArray());
+}
+
+export type MultipartUploadInfo = { key: string; uploadId: string; initiated?: Date };
+
+/**
+ * In-progress (neither completed nor aborted) multipart uploads under `prefix`, through the
+ * S3 ListMultipartUploads API. MinIO implements it; for s3rver the testkit's front handler
+ * answers it from s3rver's upload directory (see s3rver-local.ts). An empty array proves no
+ * multipart upload was left dangling.
+ */
+export async function listMultipartUploads(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<MultipartUploadInfo[]> {
+  const uploads: MultipartUploadInfo[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const page = await client.send(
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: prefix,
+        KeyMarker: keyMarker,
+        UploadIdMarker: uploadIdMarker,
+      }),
+    );
+    for (const u of page.Uploads ?? []) {
+      if (!u.Key || !u.UploadId) continue;
+      uploads.push({
+        key: u.Key,
+        uploadId: u.UploadId,
+        ...(u.Initiated ? { initiated: u.Initiated } : {}),
+      });
+    }
+    if (!page.IsTruncated) return uploads;
+    keyMarker = page.NextKeyMarker;
+    uploadIdMarker = page.NextUploadIdMarker;
+  }
+}
