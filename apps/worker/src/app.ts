@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import type { Worker } from 'bullmq';
+import type { Telemetry, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import {
   archiverKeys,
@@ -28,11 +28,11 @@ export type RunningWorker = { port: number; worker: Worker; stop(): Promise<void
  * health/metrics server. `main.ts` calls it with the environment's config; tests, `dev` and
  * the benchmarks call it in-process.
  */
-export async function startWorker(config: Config, logger: Logger, opts: { fetch?: typeof fetch; port?: number; s3?: Partial<S3ClientConfig> } = {}): Promise<RunningWorker> {
+export async function startWorker(config: Config, logger: Logger, opts: { fetch?: typeof fetch; port?: number; s3?: Partial<S3ClientConfig>; telemetry?: Telemetry } = {}): Promise<RunningWorker> {
   if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
   const connection = createRedis(config.redisUrl, 'worker');
   const keys = archiverKeys(config.queuePrefix);
-  const queue = createArchiveQueue(connection, config.queuePrefix);
+  const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
   const metrics = createMetrics({ queue, redis: connection, keys });
   const s3 = createS3Client(config.s3, opts.s3);
   const store = createObjectStore(s3, config.s3);
@@ -63,7 +63,7 @@ export async function startWorker(config: Config, logger: Logger, opts: { fetch?
     logger: logger.child({ component: 'archive' }),
     fetch: opts.fetch,
   });
-  const worker = createArchiveWorker({ connection, config, instances, processor, logger });
+  const worker = createArchiveWorker({ connection, config, instances, processor, logger, telemetry: opts.telemetry });
   const server = createHealthServer({
     registry: metrics.registry,
     checks: { redis: () => connection.ping(), s3: () => store.ping() },

@@ -30,8 +30,15 @@ export async function startBackfillWorker(deps: {
   const log = deps.logger.child({ component: 'backfill-worker' });
   const queue = createBackfillQueue(deps.connection, deps.prefix);
   queue.on('error', (err) => log.warn({ err }, 'backfill queue error'));
-  const { scheduled, removed } = await scheduleBackfills(queue, deps.config.instances, deps.config.backfill);
-  log.info({ scheduled, removed, ...deps.config.backfill }, scheduled.length > 0 ? 'backfill scheduled' : 'backfill off');
+  const { scheduled, removed } = await scheduleBackfills(
+    queue,
+    deps.config.instances,
+    deps.config.backfill,
+  );
+  log.info(
+    { scheduled, removed, ...deps.config.backfill },
+    scheduled.length > 0 ? 'backfill scheduled' : 'backfill off',
+  );
 
   const worker = new Worker(BACKFILL_QUEUE, createBackfillProcessor(deps.backfill), {
     connection: deps.connection,

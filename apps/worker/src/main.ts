@@ -1,5 +1,4 @@
-import { ConfigError, configSecrets, createLogger, loadConfig } from '@archiver/core';
-import { startWorker } from './app.js';
+import { ConfigError, configSecrets, createLogger, loadConfig, startTelemetry } from '@archiver/core';
 
 async function main() {
   let config;
@@ -12,26 +11,33 @@ async function main() {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel, name: 'worker', secrets: configSecrets(config) });
-  const running = await startWorker(config, logger);
-  logger.info({ metricsPort: running.port, concurrency: config.workerConcurrency }, 'worker started');
+  const secrets = configSecrets(config);
+  const logger = createLogger({ level: config.logLevel, name: 'worker', secrets });
+  // Tracing must patch http and the AWS SDK before they load: the app is imported after it.
+  const telemetry = await startTelemetry({ serviceName: 'archiver-worker', endpoint: config.otelEndpoint, secrets });
+  const { startWorker } = await import('./app.js');
+  const running = await startWorker(config, logger, { telemetry: telemetry?.bullmq });
+  logger.info({ metricsPort: running.port, concurrency: config.workerConcurrency, tracing: Boolean(telemetry) }, 'worker started');
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: finishing in-flight jobs');
-    running.stop().then(
-      () => {
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      .then(() => telemetry?.shutdown())
+      .then(
+        () => {
+          logger.info('stopped');
+          logger.flush();
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -24,6 +24,7 @@ export function createArchiveWorker(deps: {
   processor: ReturnType<typeof createArchiveProcessor>;
   logger: Logger;
   autorun?: boolean;
+  telemetry?: Telemetry;
 }): Worker<ArchiveJobData, ArchiveResult> {
   const { config } = deps;
   const worker = new Worker<ArchiveJobData, ArchiveResult>(ARCHIVE_QUEUE, deps.processor, {
@@ -31,6 +32,7 @@ export function createArchiveWorker(deps: {
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
     autorun: deps.autorun ?? true,
+    telemetry: deps.telemetry,
     // A killed worker's jobs come back after the lock expires; stalls are not failures here
     // (the deadline bounds a job, not a count).
     lockDuration: config.lockDurationMs,

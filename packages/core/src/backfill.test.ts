@@ -52,11 +52,19 @@ function fakeGreenApi(routes: Record<string, Route>) {
   const fetchImpl: typeof fetch = (input, init) => {
     const url = new URL(String(input));
     const method = /\/waInstance\d+\/([^/]+)/.exec(url.pathname)?.[1] ?? '';
-    calls.push({ method, url, body: init?.body ? (JSON.parse(String(init.body)) as unknown) : undefined });
+    calls.push({
+      method,
+      url,
+      body: init?.body ? (JSON.parse(String(init.body)) as unknown) : undefined,
+    });
     const route = routes[method];
     return Promise.resolve(route ? route(url, init) : new Response('Not Found', { status: 404 }));
   };
-  return { calls, clientFor: (i: InstanceConfig) => createGreenApiClient({ ...i, kind: i.kind ?? 'whatsapp' }, { fetch: fetchImpl }) };
+  return {
+    calls,
+    clientFor: (i: InstanceConfig) =>
+      createGreenApiClient({ ...i, kind: i.kind ?? 'whatsapp' }, { fetch: fetchImpl }),
+  };
 }
 
 const json = (value: unknown) => () => Response.json(value);
@@ -82,8 +90,13 @@ function fakeLimiter(opts: { go?: boolean } = {}) {
   const limiter: RateLimiter = {
     acquire(_id, method, rps) {
       acquired.push({ method, rps });
-      return Promise.resolve({ go: opts.go ?? true, waitMs: opts.go === false ? 600_000 : 0, slotAt: 0 });
+      return Promise.resolve({
+        go: opts.go ?? true,
+        waitMs: opts.go === false ? 600_000 : 0,
+        slotAt: 0,
+      });
     },
+    admitted: (_id, _method, _rps, send) => send(),
     penalize(_id, method, retryAfterMs) {
       penalized.push({ method, retryAfterMs });
       return Promise.resolve(0);
@@ -114,14 +127,26 @@ describe('createBackfill: journal mode', () => {
       ]),
       lastOutgoingMessages: json([file('B1', { type: 'outgoing', sendByApi: true })]),
     });
-    const { writer, written } = fakeWriter([archiveJobId(instance.idInstance, '79001234567@c.us', 'A2')]);
+    const { writer, written } = fakeWriter([
+      archiveJobId(instance.idInstance, '79001234567@c.us', 'A2'),
+    ]);
     const { limiter, acquired } = fakeLimiter();
     const metrics = createMetrics();
-    const backfill = createBackfill(deps({ clientFor: api.clientFor, writer, limiter, metrics, windowMinutes: 90 }));
+    const backfill = createBackfill(
+      deps({ clientFor: api.clientFor, writer, limiter, metrics, windowMinutes: 90 }),
+    );
 
     const summary = await backfill.run({ idInstance: instance.idInstance });
 
-    expect(summary).toMatchObject({ mode: 'journal', scanned: 5, found: 4, enqueued: 2, alreadyKnown: 1, skippedExpired: 1, rateLimited: 0 });
+    expect(summary).toMatchObject({
+      mode: 'journal',
+      scanned: 5,
+      found: 4,
+      enqueued: 2,
+      alreadyKnown: 1,
+      skippedExpired: 1,
+      rateLimited: 0,
+    });
     expect(written.map((j) => j.idMessage).sort()).toEqual(['A1', 'B1']);
     expect(written.every((j) => j.source === 'journal' && j.kind === 'max')).toBe(true);
     expect(written.find((j) => j.idMessage === 'B1')?.typeWebhook).toBe('outgoingMessageReceived');
@@ -136,18 +161,28 @@ describe('createBackfill: journal mode', () => {
       { method: 'lastOutgoingMessages', rps: 1 },
     ]);
     const found = await metrics.backfillFound.get();
-    expect(found.values).toEqual([expect.objectContaining({ labels: { instance: instance.idInstance }, value: 2 })]);
+    expect(found.values).toEqual([
+      expect.objectContaining({ labels: { instance: instance.idInstance }, value: 2 }),
+    ]);
   });
 
   it('uses the request minutes over the configured window', async () => {
     const api = fakeGreenApi({ lastIncomingMessages: json([]), lastOutgoingMessages: json([]) });
-    await createBackfill(deps({ clientFor: api.clientFor, windowMinutes: 90 })).run({ idInstance: instance.idInstance, minutes: 15 });
+    await createBackfill(deps({ clientFor: api.clientFor, windowMinutes: 90 })).run({
+      idInstance: instance.idInstance,
+      minutes: 15,
+    });
     expect(api.calls.map((c) => c.url.searchParams.get('minutes'))).toEqual(['15', '15']);
   });
 
   it('counts a message listed twice once', async () => {
-    const api = fakeGreenApi({ lastIncomingMessages: json([file('A1'), file('A1')]), lastOutgoingMessages: json([]) });
-    const summary = await createBackfill(deps({ clientFor: api.clientFor })).run({ idInstance: instance.idInstance });
+    const api = fakeGreenApi({
+      lastIncomingMessages: json([file('A1'), file('A1')]),
+      lastOutgoingMessages: json([]),
+    });
+    const summary = await createBackfill(deps({ clientFor: api.clientFor })).run({
+      idInstance: instance.idInstance,
+    });
     expect(summary).toMatchObject({ found: 1, enqueued: 1, alreadyKnown: 0 });
   });
 
@@ -155,11 +190,15 @@ describe('createBackfill: journal mode', () => {
     let answered = 0;
     const api = fakeGreenApi({
       lastIncomingMessages: () =>
-        answered++ < 2 ? new Response('Too Many Requests', { status: 429, headers: { 'retry-after': '1' } }) : Response.json([file('A1')]),
+        answered++ < 2
+          ? new Response('Too Many Requests', { status: 429, headers: { 'retry-after': '1' } })
+          : Response.json([file('A1')]),
       lastOutgoingMessages: json([]),
     });
     const { limiter, penalized, acquired } = fakeLimiter();
-    const summary = await createBackfill(deps({ clientFor: api.clientFor, limiter })).run({ idInstance: instance.idInstance });
+    const summary = await createBackfill(deps({ clientFor: api.clientFor, limiter })).run({
+      idInstance: instance.idInstance,
+    });
     expect(summary).toMatchObject({ enqueued: 1, rateLimited: 2 });
     expect(penalized).toEqual([
       { method: 'lastIncomingMessages', retryAfterMs: 1000 },
@@ -170,7 +209,9 @@ describe('createBackfill: journal mode', () => {
 
   it('gives up with an error when the next slot is beyond the wait budget', async () => {
     const api = fakeGreenApi({ lastIncomingMessages: json([]), lastOutgoingMessages: json([]) });
-    const run = createBackfill(deps({ clientFor: api.clientFor, limiter: fakeLimiter({ go: false }).limiter })).run({
+    const run = createBackfill(
+      deps({ clientFor: api.clientFor, limiter: fakeLimiter({ go: false }).limiter }),
+    ).run({
       idInstance: instance.idInstance,
     });
     await expect(run).rejects.toBeInstanceOf(BackfillRateLimitedError);
@@ -178,28 +219,39 @@ describe('createBackfill: journal mode', () => {
   });
 
   it('fails the run on other errors', async () => {
-    const api = fakeGreenApi({ lastIncomingMessages: () => new Response('Bad Gateway', { status: 502 }) });
-    await expect(createBackfill(deps({ clientFor: api.clientFor })).run({ idInstance: instance.idInstance })).rejects.toThrow(/HTTP 502/);
+    const api = fakeGreenApi({
+      lastIncomingMessages: () => new Response('Bad Gateway', { status: 502 }),
+    });
+    await expect(
+      createBackfill(deps({ clientFor: api.clientFor })).run({ idInstance: instance.idInstance }),
+    ).rejects.toThrow(/HTTP 502/);
   });
 
   it('refuses an instance that is not configured', async () => {
     const api = fakeGreenApi({});
-    await expect(createBackfill(deps({ clientFor: api.clientFor })).run({ idInstance: '42' })).rejects.toBeInstanceOf(
-      BackfillUnknownInstanceError,
-    );
+    await expect(
+      createBackfill(deps({ clientFor: api.clientFor })).run({ idInstance: '42' }),
+    ).rejects.toBeInstanceOf(BackfillUnknownInstanceError);
   });
 });
 
 describe('createBackfill: chat mode', () => {
   it('reads one chat history with its count and reports progress', async () => {
-    const api = fakeGreenApi({ getChatHistory: json([file('C1'), file('C2', { type: 'outgoing' })]) });
+    const api = fakeGreenApi({
+      getChatHistory: json([file('C1'), file('C2', { type: 'outgoing' })]),
+    });
     const progress: unknown[] = [];
     const summary = await createBackfill(deps({ clientFor: api.clientFor })).run(
       { idInstance: instance.idInstance, chatId: '79001234567@c.us', count: 50 },
       { onProgress: (p) => progress.push(p) },
     );
     expect(summary).toMatchObject({ mode: 'chat', found: 2, enqueued: 2 });
-    expect(api.calls).toEqual([expect.objectContaining({ method: 'getChatHistory', body: { chatId: '79001234567@c.us', count: 50 } })]);
+    expect(api.calls).toEqual([
+      expect.objectContaining({
+        method: 'getChatHistory',
+        body: { chatId: '79001234567@c.us', count: 50 },
+      }),
+    ]);
     expect(progress).toEqual([expect.objectContaining({ method: 'getChatHistory', enqueued: 2 })]);
   });
 });
@@ -207,27 +259,39 @@ describe('createBackfill: chat mode', () => {
 describe('carriesFile', () => {
   it('accepts documented file types and any entry with a link', () => {
     expect(carriesFile({ typeMessage: 'documentMessage' })).toBe(true);
-    expect(carriesFile({ typeMessage: 'someNewFileMessage', downloadUrl: 'https://x.test/f' })).toBe(true);
+    expect(
+      carriesFile({ typeMessage: 'someNewFileMessage', downloadUrl: 'https://x.test/f' }),
+    ).toBe(true);
     expect(carriesFile({ typeMessage: 'textMessage', downloadUrl: '' })).toBe(false);
     expect(carriesFile({ typeMessage: 'extendedTextMessage' })).toBe(false);
   });
 });
 
 describe('createBackfillProcessor', () => {
-  const job = (data: unknown) => ({ data, updateProgress: () => Promise.resolve() }) as unknown as Job<unknown, BackfillSummary, string>;
+  const job = (data: unknown) =>
+    ({ data, updateProgress: () => Promise.resolve() }) as unknown as Job<
+      unknown,
+      BackfillSummary,
+      string
+    >;
   const api = fakeGreenApi({ lastIncomingMessages: json([]), lastOutgoingMessages: json([]) });
   const processor = createBackfillProcessor(createBackfill(deps({ clientFor: api.clientFor })));
 
   it('runs a valid request', async () => {
-    await expect(processor(job({ idInstance: instance.idInstance, minutes: 60 }))).resolves.toMatchObject({ mode: 'journal' });
+    await expect(
+      processor(job({ idInstance: instance.idInstance, minutes: 60 })),
+    ).resolves.toMatchObject({ mode: 'journal' });
   });
 
-  it.each([[{}], [{ idInstance: 'abc' }], [{ idInstance: '1', minutes: -1 }], [{ idInstance: '1', chatId: '' }], ['x']])(
-    'fails %j at once',
-    async (data) => {
-      await expect(processor(job(data))).rejects.toBeInstanceOf(UnrecoverableError);
-    },
-  );
+  it.each([
+    [{}],
+    [{ idInstance: 'abc' }],
+    [{ idInstance: '1', minutes: -1 }],
+    [{ idInstance: '1', chatId: '' }],
+    ['x'],
+  ])('fails %j at once', async (data) => {
+    await expect(processor(job(data))).rejects.toBeInstanceOf(UnrecoverableError);
+  });
 
   it('fails an unknown instance at once', async () => {
     await expect(processor(job({ idInstance: '42' }))).rejects.toBeInstanceOf(UnrecoverableError);
@@ -236,33 +300,60 @@ describe('createBackfillProcessor', () => {
 
 describe('scheduleBackfills', () => {
   function fakeQueue(existing: string[] = []) {
-    const schedulers = new Map<string, { every?: number; data?: unknown; name?: string }>(existing.map((key) => [key, {}]));
+    const schedulers = new Map<string, { every?: number; data?: unknown; name?: string }>(
+      existing.map((key) => [key, {}]),
+    );
     return {
       schedulers,
-      upsertJobScheduler: (id: string, repeat: { every?: number }, template?: { name?: string; data?: unknown }) => {
+      upsertJobScheduler: (
+        id: string,
+        repeat: { every?: number },
+        template?: { name?: string; data?: unknown },
+      ) => {
         schedulers.set(id, { every: repeat.every, data: template?.data, name: template?.name });
         return Promise.resolve({} as never);
       },
       removeJobScheduler: (id: string) => Promise.resolve(schedulers.delete(id)),
-      getJobSchedulers: () => Promise.resolve([...schedulers.keys()].map((key) => ({ key, name: 'reconcile' }))),
+      getJobSchedulers: () =>
+        Promise.resolve([...schedulers.keys()].map((key) => ({ key, name: 'reconcile' }))),
     };
   }
 
   it('upserts one scheduler per instance and removes those of instances gone', async () => {
     const queue = fakeQueue(['reconcile-999', 'someone-else']);
-    const result = await scheduleBackfills(queue, [{ idInstance: '1' }, { idInstance: '2' }], { intervalMinutes: 30, windowMinutes: 1440 });
-    expect(result).toEqual({ scheduled: ['reconcile-1', 'reconcile-2'], removed: ['reconcile-999'] });
-    expect(queue.schedulers.get('reconcile-1')).toEqual({ every: 1_800_000, name: 'reconcile', data: { idInstance: '1', minutes: 1440 } });
-    expect([...queue.schedulers.keys()].sort()).toEqual(['reconcile-1', 'reconcile-2', 'someone-else']);
+    const result = await scheduleBackfills(queue, [{ idInstance: '1' }, { idInstance: '2' }], {
+      intervalMinutes: 30,
+      windowMinutes: 1440,
+    });
+    expect(result).toEqual({
+      scheduled: ['reconcile-1', 'reconcile-2'],
+      removed: ['reconcile-999'],
+    });
+    expect(queue.schedulers.get('reconcile-1')).toEqual({
+      every: 1_800_000,
+      name: 'reconcile',
+      data: { idInstance: '1', minutes: 1440 },
+    });
+    expect([...queue.schedulers.keys()].sort()).toEqual([
+      'reconcile-1',
+      'reconcile-2',
+      'someone-else',
+    ]);
   });
 
   it.each([
     [0, 1440],
     [30, 0],
-  ])('interval %i / window %i removes every reconcile scheduler', async (intervalMinutes, windowMinutes) => {
-    const queue = fakeQueue(['reconcile-1', 'reconcile-2']);
-    const result = await scheduleBackfills(queue, [{ idInstance: '1' }], { intervalMinutes, windowMinutes });
-    expect(result).toEqual({ scheduled: [], removed: ['reconcile-1', 'reconcile-2'] });
-    expect(queue.schedulers.size).toBe(0);
-  });
+  ])(
+    'interval %i / window %i removes every reconcile scheduler',
+    async (intervalMinutes, windowMinutes) => {
+      const queue = fakeQueue(['reconcile-1', 'reconcile-2']);
+      const result = await scheduleBackfills(queue, [{ idInstance: '1' }], {
+        intervalMinutes,
+        windowMinutes,
+      });
+      expect(result).toEqual({ scheduled: [], removed: ['reconcile-1', 'reconcile-2'] });
+      expect(queue.schedulers.size).toBe(0);
+    },
+  );
 });

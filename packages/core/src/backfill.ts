@@ -25,6 +25,8 @@ const JOURNAL_RPS = 1;
 const DEFAULT_WINDOW_MINUTES = 1440;
 /** How long one journal call may wait on 429s and busy slots before the run gives up. */
 const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 5 * 60_000;
+/** The Green-API client's default request timeout: an in-flight journal call counts at most this long. */
+const IN_FLIGHT_HOLD_MS = 30_000;
 /** Jobs written per group-commit round: bounds one addBulk and the promises in flight. */
 const WRITE_CHUNK = 500;
 
@@ -32,7 +34,11 @@ const idInstance = z.string().regex(/^\d{1,20}$/);
 
 /** A reconciliation request: the journals of the last `minutes`, or one chat's history. */
 export const backfillRequestSchema = z.union([
-  z.strictObject({ idInstance, chatId: z.string().min(1), count: z.number().int().positive().optional() }),
+  z.strictObject({
+    idInstance,
+    chatId: z.string().min(1),
+    count: z.number().int().positive().optional(),
+  }),
   z.strictObject({ idInstance, minutes: z.number().int().positive().optional() }),
 ]);
 
@@ -55,11 +61,18 @@ export type BackfillCounts = {
   rateLimited: number;
 };
 
-export type BackfillSummary = BackfillCounts & { idInstance: string; mode: 'journal' | 'chat'; durationMs: number };
+export type BackfillSummary = BackfillCounts & {
+  idInstance: string;
+  mode: 'journal' | 'chat';
+  durationMs: number;
+};
 
 export type BackfillProgress = BackfillCounts & { idInstance: string; method: JournalMethod };
 
-export type BackfillRunOptions = { signal?: AbortSignal; onProgress?: (p: BackfillProgress) => void };
+export type BackfillRunOptions = {
+  signal?: AbortSignal;
+  onProgress?: (p: BackfillProgress) => void;
+};
 
 /** The request names an instance that is not configured: retrying cannot help. */
 export class BackfillUnknownInstanceError extends Error {
@@ -107,13 +120,22 @@ export function createBackfill(deps: BackfillDeps) {
     for (;;) {
       const budgetLeft = maxWaitMs - (Date.now() - started);
       // In-process wait: these are a few calls per run, not a queue of jobs to reschedule.
-      const slot = await deps.limiter.acquire(id, method, JOURNAL_RPS, { maxWaitMs: Math.max(0, budgetLeft) });
+      const slot = await deps.limiter.acquire(id, method, JOURNAL_RPS, {
+        maxWaitMs: Math.max(0, budgetLeft),
+      });
       if (!slot.go) {
-        throw new BackfillRateLimitedError(`${method}: instance ${id} still throttled after ${Math.round(maxWaitMs / 1000)} s`);
+        throw new BackfillRateLimitedError(
+          `${method}: instance ${id} still throttled after ${Math.round(maxWaitMs / 1000)} s`,
+        );
       }
       await sleep(slot.waitMs, signal);
       try {
-        return await call(signal);
+        // The safety net under the spacing: the request counts from sending until a window
+        // after its answer, however long the (possibly large) journal takes to arrive.
+        return await deps.limiter.admitted(id, method, JOURNAL_RPS, () => call(signal), {
+          holdMs: IN_FLIGHT_HOLD_MS,
+          signal,
+        });
       } catch (err) {
         if (!isError(err, GreenApiRateLimitError)) throw err;
         counts.rateLimited += 1;
@@ -126,7 +148,12 @@ export function createBackfill(deps: BackfillDeps) {
   }
 
   /** Turns file entries into jobs, skipping expired ones, and writes them; updates counts. */
-  async function enqueueFiles(instance: InstanceConfig, items: JournalItem[], counts: BackfillCounts, seen: Set<string>) {
+  async function enqueueFiles(
+    instance: InstanceConfig,
+    items: JournalItem[],
+    counts: BackfillCounts,
+    seen: Set<string>,
+  ) {
     const now = Date.now();
     const retentionDays = instance.retentionDays ?? deps.retentionDays;
     const jobs: ArchiveJobData[] = [];
@@ -145,12 +172,17 @@ export function createBackfill(deps: BackfillDeps) {
       jobs.push(jobFromJournal(instance.idInstance, instance.kind ?? 'whatsapp', item, now));
     }
     for (let i = 0; i < jobs.length; i += WRITE_CHUNK) {
-      const results = await Promise.all(jobs.slice(i, i + WRITE_CHUNK).map((job) => deps.writer.write(job)));
+      const results = await Promise.all(
+        jobs.slice(i, i + WRITE_CHUNK).map((job) => deps.writer.write(job)),
+      );
       for (const result of results) {
         if (result.outcome === 'accepted') {
           counts.enqueued += 1;
           deps.metrics?.backfillFound.inc({ instance: instance.idInstance });
-          log.debug({ idInstance: instance.idInstance, jobId: result.jobId }, 'backfill found a missed file');
+          log.debug(
+            { idInstance: instance.idInstance, jobId: result.jobId },
+            'backfill found a missed file',
+          );
         } else {
           counts.alreadyKnown += 1;
         }
@@ -158,15 +190,30 @@ export function createBackfill(deps: BackfillDeps) {
     }
   }
 
-  async function run(req: BackfillRequest, opts: BackfillRunOptions = {}): Promise<BackfillSummary> {
+  async function run(
+    req: BackfillRequest,
+    opts: BackfillRunOptions = {},
+  ): Promise<BackfillSummary> {
     const instance = deps.instances.get(req.idInstance);
-    if (!instance) throw new BackfillUnknownInstanceError(`instance ${req.idInstance} is not configured`);
+    if (!instance) {
+      throw new BackfillUnknownInstanceError(`instance ${req.idInstance} is not configured`);
+    }
     const started = Date.now();
     const client = deps.clientFor(instance);
-    const counts: BackfillCounts = { scanned: 0, found: 0, alreadyKnown: 0, enqueued: 0, skippedExpired: 0, rateLimited: 0 };
+    const counts: BackfillCounts = {
+      scanned: 0,
+      found: 0,
+      alreadyKnown: 0,
+      enqueued: 0,
+      skippedExpired: 0,
+      rateLimited: 0,
+    };
     const seen = new Set<string>();
     const { signal } = opts;
-    const step = async (method: JournalMethod, call: (s?: AbortSignal) => Promise<JournalItem[]>) => {
+    const step = async (
+      method: JournalMethod,
+      call: (s?: AbortSignal) => Promise<JournalItem[]>,
+    ) => {
       const items = await callJournal(instance.idInstance, method, call, counts, signal);
       await enqueueFiles(instance, items, counts, seen);
       opts.onProgress?.({ idInstance: instance.idInstance, method, ...counts });
@@ -177,8 +224,12 @@ export function createBackfill(deps: BackfillDeps) {
       await step('getChatHistory', (s) => client.getChatHistory(args, { signal: s }));
     } else {
       const minutes = req.minutes ?? (deps.windowMinutes || DEFAULT_WINDOW_MINUTES);
-      await step('lastIncomingMessages', (s) => client.lastIncomingMessages({ minutes }, { signal: s }));
-      await step('lastOutgoingMessages', (s) => client.lastOutgoingMessages({ minutes }, { signal: s }));
+      await step('lastIncomingMessages', (s) =>
+        client.lastIncomingMessages({ minutes }, { signal: s }),
+      );
+      await step('lastOutgoingMessages', (s) =>
+        client.lastOutgoingMessages({ minutes }, { signal: s }),
+      );
     }
 
     const summary: BackfillSummary = {
@@ -200,13 +251,19 @@ export type Backfill = ReturnType<typeof createBackfill>;
 
 /** A documented file type, or any entry with a link (a type the docs do not list yet). */
 export function carriesFile(item: Pick<JournalItem, 'typeMessage' | 'downloadUrl'>): boolean {
-  return isFileMessageType(item.typeMessage) || (item.downloadUrl !== undefined && item.downloadUrl.trim() !== '');
+  return (
+    isFileMessageType(item.typeMessage) ||
+    (item.downloadUrl !== undefined && item.downloadUrl.trim() !== '')
+  );
 }
 
 export type BackfillQueue = Queue<BackfillRequest, BackfillSummary, string>;
 
 export function createBackfillQueue(connection: Redis, prefix: string): BackfillQueue {
-  return new Queue<BackfillRequest, BackfillSummary, string>(BACKFILL_QUEUE, { connection, prefix });
+  return new Queue<BackfillRequest, BackfillSummary, string>(BACKFILL_QUEUE, {
+    connection,
+    prefix,
+  });
 }
 
 const SCHEDULER_PREFIX = 'reconcile-';
@@ -223,7 +280,10 @@ const SCHEDULED_JOB_OPTS = {
   removeOnFail: { count: 1000, age: 30 * 86_400 },
 };
 
-type SchedulerQueue = Pick<BackfillQueue, 'upsertJobScheduler' | 'removeJobScheduler' | 'getJobSchedulers'>;
+type SchedulerQueue = Pick<
+  BackfillQueue,
+  'upsertJobScheduler' | 'removeJobScheduler' | 'getJobSchedulers'
+>;
 
 /**
  * One BullMQ job scheduler per configured instance, every `intervalMinutes`, reading the last
@@ -243,7 +303,11 @@ export async function scheduleBackfills(
     await queue.upsertJobScheduler(
       backfillSchedulerId(id),
       { every: opts.intervalMinutes * 60_000 },
-      { name: BACKFILL_JOB, data: { idInstance: id, minutes: opts.windowMinutes }, opts: SCHEDULED_JOB_OPTS },
+      {
+        name: BACKFILL_JOB,
+        data: { idInstance: id, minutes: opts.windowMinutes },
+        opts: SCHEDULED_JOB_OPTS,
+      },
     );
     scheduled.push(backfillSchedulerId(id));
   }
@@ -263,9 +327,15 @@ export async function scheduleBackfills(
  * succeed, so it fails at once) and runs it, reporting progress on the job.
  */
 export function createBackfillProcessor(backfill: Backfill) {
-  return async (job: Job<unknown, BackfillSummary, string>, _token?: string, signal?: AbortSignal): Promise<BackfillSummary> => {
+  return async (
+    job: Job<unknown, BackfillSummary, string>,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<BackfillSummary> => {
     const parsed = backfillRequestSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid backfill request: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`invalid backfill request: ${z.prettifyError(parsed.error)}`);
+    }
     try {
       return await backfill.run(parsed.data, {
         signal,

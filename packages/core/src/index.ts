@@ -14,3 +14,4 @@ export * from './ingest.js';
 export * from './rate-limit.js';
 export * from './s3.js';
 export * from './backfill.js';
+export * from './telemetry.js';

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { deadlineOf } from './deadline.js';
 import { archiveJobRequest, knownJobIds, type ArchiveJobRequest, type ArchiveQueue, type ArchiverKeys } from './queue.js';
 import type { ArchiveJobData } from './job.js';
+import { currentTraceMetadata } from './telemetry.js';
 
 export type WriteResult = { outcome: 'accepted' | 'duplicate'; jobId: string };
 
@@ -67,6 +68,9 @@ export function createJobWriter(deps: { redis: Redis; queue: ArchiveQueue; keys:
     write(data: ArchiveJobData): Promise<WriteResult> {
       const retentionDays = deps.retentionDays(data);
       const request = archiveJobRequest(data, retentionDays);
+      // Captured now, while the caller's (webhook's) trace is active; the batch runs later.
+      const metadata = currentTraceMetadata();
+      if (metadata) request.opts.telemetry = { metadata };
       return new Promise<WriteResult>((resolve, reject) => {
         pending.push({ request, deadline: deadlineOf(data.timestamp, retentionDays), resolve, reject });
         schedule();

@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ARCHIVE_JOB, archiveJobId, type ArchiveJobData } from './job.js';
 import { deadlineOf, markerTtlSeconds, priorityOf } from './deadline.js';
@@ -14,8 +14,8 @@ const ATTEMPTS = 100_000;
 
 export type ArchiveQueue = Queue<ArchiveJobData, unknown, string>;
 
-export function createArchiveQueue(connection: Redis, prefix: string): ArchiveQueue {
-  return new Queue<ArchiveJobData, unknown, string>(ARCHIVE_QUEUE, { connection, prefix });
+export function createArchiveQueue(connection: Redis, prefix: string, telemetry?: Telemetry): ArchiveQueue {
+  return new Queue<ArchiveJobData, unknown, string>(ARCHIVE_QUEUE, { connection, prefix, telemetry });
 }
 
 export type ArchiveJobRequest = { name: string; data: ArchiveJobData; opts: JobsOptions & { jobId: string } };
