@@ -14,6 +14,7 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['@archiver/source'] } },
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['{packages,apps}/*/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
         },
@@ -23,6 +24,8 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['@archiver/source'] } },
         test: {
           name: 'int',
+          // After the unit tests: the two projects run with different parallelism.
+          sequence: { groupOrder: 1 },
           include: ['{packages,apps}/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           globalSetup: ['packages/testkit/src/global-setup.ts'],
           testTimeout: 60_000,

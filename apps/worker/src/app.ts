@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 import {
   archiverKeys,
   createArchiveQueue,
+  createBackfill,
+  createJobWriter,
+  retentionResolver,
   createMetrics,
   createRateLimiter,
   createRedis,
@@ -20,12 +23,13 @@ import { createHostGuard } from './download-hosts.js';
 import { createHealthServer } from './health.js';
 import { createObjectStore } from './storage/s3.js';
 import { createArchiveWorker } from './worker.js';
+import { startBackfillWorker } from './backfill-worker.js';
 
 export type RunningWorker = { port: number; worker: Worker; stop(): Promise<void> };
 
 /**
- * Wires one worker process: Redis, S3, Green-API clients, the archive worker and its
- * health/metrics server. `main.ts` calls it with the environment's config; tests, `dev` and
+ * Wires one worker process: Redis, S3, Green-API clients, the archive worker, the periodic
+ * journal reconciliation and the health/metrics server. `main.ts` calls it with the environment's config; tests, `dev` and
  * the benchmarks call it in-process.
  */
 export async function startWorker(config: Config, logger: Logger, opts: { fetch?: typeof fetch; port?: number; s3?: Partial<S3ClientConfig>; telemetry?: Telemetry } = {}): Promise<RunningWorker> {
@@ -50,12 +54,13 @@ export async function startWorker(config: Config, logger: Logger, opts: { fetch?
     }
     return client;
   };
+  const limiter = createRateLimiter(connection, keys);
   const processor = createArchiveProcessor({
     config,
     instances,
     clientFor,
     store,
-    limiter: createRateLimiter(connection, keys),
+    limiter,
     redis: connection,
     keys,
     guard: createHostGuard(config.downloadHosts),
@@ -63,6 +68,17 @@ export async function startWorker(config: Config, logger: Logger, opts: { fetch?
     logger: logger.child({ component: 'archive' }),
     fetch: opts.fetch,
   });
+  const backfill = createBackfill({
+    writer: createJobWriter({ redis: connection, queue, keys, retentionDays: retentionResolver(instances, config.retentionDays) }),
+    limiter,
+    clientFor: (instance) => clientFor(instance, instance.kind ?? 'whatsapp'),
+    instances,
+    retentionDays: config.retentionDays,
+    windowMinutes: config.backfill.windowMinutes,
+    metrics,
+    logger: logger.child({ component: 'backfill' }),
+  });
+  const backfillWorker = await startBackfillWorker({ connection, prefix: config.queuePrefix, config, backfill, logger });
   const worker = createArchiveWorker({ connection, config, instances, processor, logger, telemetry: opts.telemetry });
   const server = createHealthServer({
     registry: metrics.registry,
@@ -78,6 +94,7 @@ export async function startWorker(config: Config, logger: Logger, opts: { fetch?
     async stop() {
       server.close();
       await closeGracefully(worker, config.shutdownTimeoutMs, logger);
+      await backfillWorker.close();
       await queue.close();
       s3.destroy();
       await connection.quit().catch(() => undefined);

@@ -8,6 +8,7 @@ import {
   isFileMessageType,
   type GreenApiClient,
   type JournalItem,
+  type JournalPage,
 } from '@archiver/greenapi';
 import { deadlineOf } from './deadline.js';
 import type { InstanceConfig } from './instances.js';
@@ -215,6 +216,8 @@ export function createBackfill(deps: BackfillDeps) {
       call: (s?: AbortSignal) => Promise<JournalItem[]>,
     ) => {
       const items = await callJournal(instance.idInstance, method, call, counts, signal);
+      const invalid = (items as Partial<JournalPage>).invalid ?? 0;
+      if (invalid > 0) log.warn({ idInstance: instance.idInstance, method, invalid }, 'journal entries not understood were skipped');
       await enqueueFiles(instance, items, counts, seen);
       opts.onProgress?.({ idInstance: instance.idInstance, method, ...counts });
     };

@@ -109,7 +109,11 @@ describe('journals and notifications', () => {
   it('parses flat journal items and notification envelopes', async () => {
     const item = { type: 'incoming', idMessage: 'A', timestamp: 1, typeMessage: 'imageMessage', chatId: '1@c.us', downloadUrl: 'https://x/y.jpg' };
     const journal = createGreenApiClient(wa, { fetch: fakeFetch(200, JSON.stringify([item])).impl });
-    await expect(journal.lastIncomingMessages({ minutes: 60 })).resolves.toEqual([item]);
+    expect([...(await journal.lastIncomingMessages({ minutes: 60 }))]).toEqual([item]);
+    const mixed = createGreenApiClient(wa, { fetch: fakeFetch(200, JSON.stringify([item, { type: 'odd' }, item])).impl });
+    const page = await mixed.lastIncomingMessages({ minutes: 60 });
+    expect([...page]).toEqual([item, item]);
+    expect(page.invalid).toBe(1);
     const empty = createGreenApiClient(wa, { fetch: fakeFetch(200, 'null').impl });
     await expect(empty.receiveNotification({ receiveTimeout: 5 })).resolves.toBeNull();
     const del = fakeFetch(200, '{"result":true}');

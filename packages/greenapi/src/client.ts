@@ -12,7 +12,7 @@ import {
   journalResponseSchema,
   notificationResponseSchema,
   type DownloadFileResponse,
-  type JournalItem,
+  type JournalPage,
   type Notification,
 } from './schemas/responses.js';
 
@@ -87,17 +87,17 @@ export function createGreenApiClient(instance: GreenApiInstance, options: GreenA
     },
 
     /** Incoming messages of the last `minutes` (journal; 1 request/s per instance). */
-    lastIncomingMessages(args: { minutes: number }, opts?: CallOptions): Promise<JournalItem[]> {
+    lastIncomingMessages(args: { minutes: number }, opts?: CallOptions): Promise<JournalPage> {
       return call('lastIncomingMessages', journalResponseSchema, { httpMethod: 'GET', query: `?minutes=${args.minutes}` }, opts);
     },
 
     /** Outgoing messages of the last `minutes` (journal; 1 request/s per instance). */
-    lastOutgoingMessages(args: { minutes: number }, opts?: CallOptions): Promise<JournalItem[]> {
+    lastOutgoingMessages(args: { minutes: number }, opts?: CallOptions): Promise<JournalPage> {
       return call('lastOutgoingMessages', journalResponseSchema, { httpMethod: 'GET', query: `?minutes=${args.minutes}` }, opts);
     },
 
     /** The newest `count` messages of one chat, newest first. */
-    getChatHistory(args: { chatId: string; count?: number }, opts?: CallOptions): Promise<JournalItem[]> {
+    getChatHistory(args: { chatId: string; count?: number }, opts?: CallOptions): Promise<JournalPage> {
       return call('getChatHistory', journalResponseSchema, { httpMethod: 'POST', body: args }, opts);
     },
 

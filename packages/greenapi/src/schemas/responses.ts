@@ -24,7 +24,23 @@ export const journalItemSchema = z.looseObject({
   sendByApi: z.boolean().optional(),
 });
 
-export const journalResponseSchema = z.array(journalItemSchema);
+/**
+ * A journal read keeps every item it understands: one odd entry must not hide the rest (the
+ * same run would fail on it forever). `invalid` counts what was left out.
+ */
+export type JournalItem = z.infer<typeof journalItemSchema>;
+export type JournalPage = JournalItem[] & { invalid: number };
+
+export const journalResponseSchema = z.array(z.unknown()).transform((items) => {
+  const valid: JournalItem[] = [];
+  let invalid = 0;
+  for (const item of items) {
+    const parsed = journalItemSchema.safeParse(item);
+    if (parsed.success) valid.push(parsed.data);
+    else invalid += 1;
+  }
+  return Object.assign(valid, { invalid });
+});
 
 /** `receiveNotification` answers `null` when the queue is empty. */
 export const notificationResponseSchema = z
@@ -34,5 +50,4 @@ export const notificationResponseSchema = z
 export const deleteNotificationResponseSchema = z.looseObject({ result: z.boolean() });
 
 export type DownloadFileResponse = z.infer<typeof downloadFileResponseSchema>;
-export type JournalItem = z.infer<typeof journalItemSchema>;
 export type Notification = NonNullable<z.infer<typeof notificationResponseSchema>>;

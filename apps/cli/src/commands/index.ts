@@ -1,0 +1,16 @@
+import { backfillCommand } from './backfill.js';
+import type { Command } from './command.js';
+import { quarantineCommand } from './quarantine.js';
+import { reportCommand } from './report.js';
+import { retryFailedCommand } from './retry-failed.js';
+import { statusCommand } from './status.js';
+import { verifyCommand } from './verify.js';
+
+export const COMMANDS: readonly Command[] = [
+  statusCommand,
+  retryFailedCommand,
+  quarantineCommand,
+  verifyCommand,
+  reportCommand,
+  backfillCommand,
+];

@@ -1,0 +1,216 @@
+import type { Sidecar } from '@archiver/core';
+import { HELP_OPTION, instanceId, parseCommandArgs, positiveInt } from '../args.js';
+import { dayRange, inDayRange, parseDay, utcDay, type DayRange } from '../dates.js';
+import { s3Of, type CliDeps } from '../deps.js';
+import { formatBytes } from '../format.js';
+import { forEachLimit, readAhead } from '../pool.js';
+import { createProgress } from '../progress.js';
+import {
+  digestObject,
+  errorText,
+  listSidecars,
+  readSidecar,
+  type SidecarKey,
+} from '../sidecars.js';
+import { EXIT, type Command } from './command.js';
+
+export type VerifyOptions = DayRange & { instance?: string; concurrency: number };
+
+export type VerifyFinding =
+  | {
+      problem: 'mismatch';
+      sidecarKey: string;
+      key: string;
+      expected: { sha256: string; size: number };
+      actual: { sha256: string; size: number };
+    }
+  | { problem: 'missing'; sidecarKey: string; key: string }
+  | { problem: 'unreadable_sidecar'; sidecarKey: string; detail: string }
+  | { problem: 'error'; sidecarKey: string; key: string; detail: string };
+
+export type VerifyResult = {
+  /** Sidecars read (within the date range). */
+  sidecars: number;
+  archived: number;
+  permanentFailures: number;
+  expired: number;
+  /** Archived files whose bytes match their sidecar. */
+  verified: number;
+  bytesVerified: number;
+  findings: VerifyFinding[];
+};
+
+const DEFAULT_CONCURRENCY = 8;
+/** Sidecar keys listed ahead of the checks (~200 bytes each). */
+const LIST_AHEAD = 50_000;
+
+/**
+ * Every sidecar under the prefix (or one instance), filtered by the message's UTC day; each
+ * archived file is streamed from S3 and its SHA-256 and size compared with the sidecar's.
+ * The date folders in the key decide which sidecars are read at all; the sidecar's own
+ * timestamp decides whether it counts.
+ */
+export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise<VerifyResult> {
+  const { bucket, prefix } = s3Of(deps.config);
+  const result: VerifyResult = {
+    sidecars: 0,
+    archived: 0,
+    permanentFailures: 0,
+    expired: 0,
+    verified: 0,
+    bytesVerified: 0,
+    findings: [],
+  };
+  const progress = createProgress(deps.err, 'verifying');
+  let checked = 0;
+
+  async function* inRange(): AsyncGenerator<SidecarKey> {
+    for await (const ref of listSidecars(deps.s3, bucket, prefix, opts.instance)) {
+      if (inDayRange(ref.day, opts)) yield ref;
+    }
+  }
+  // Listing runs ahead of the hashing, so the progress bar knows the total early.
+  const listing = readAhead(inRange(), LIST_AHEAD);
+
+  async function check(ref: SidecarKey) {
+    const read = await readSidecar(deps.s3, bucket, ref.key);
+    if (!read.ok) {
+      result.findings.push({
+        problem: 'unreadable_sidecar',
+        sidecarKey: ref.key,
+        detail: read.error,
+      });
+    } else if (inDayRange(utcDay(read.sidecar.timestamp), opts)) {
+      await checkRecord(ref.key, read.sidecar);
+    }
+    checked += 1;
+    progress.update({
+      done: checked,
+      total: listing.seen(),
+      final: listing.exhausted(),
+      note: `${formatBytes(result.bytesVerified)} hashed`,
+    });
+  }
+
+  async function checkRecord(sidecarKey: string, sidecar: Sidecar) {
+    result.sidecars += 1;
+    if (sidecar.status === 'permanent_failure') result.permanentFailures += 1;
+    if (sidecar.status === 'expired') result.expired += 1;
+    if (sidecar.status !== 'archived') return;
+    result.archived += 1;
+    const { key, sha256, size } = sidecar;
+    if (!key || !sha256 || size === undefined) {
+      result.findings.push({
+        problem: 'unreadable_sidecar',
+        sidecarKey,
+        detail: 'archived record without key, sha256 or size',
+      });
+      return;
+    }
+    let digest: Awaited<ReturnType<typeof digestObject>>;
+    try {
+      digest = await digestObject(deps.s3, bucket, key);
+    } catch (err) {
+      result.findings.push({ problem: 'error', sidecarKey, key, detail: errorText(err) });
+      return;
+    }
+    if (digest === 'missing') {
+      result.findings.push({ problem: 'missing', sidecarKey, key });
+      return;
+    }
+    // The worker writes hex; base64 (S3's own checksum notation) is accepted too.
+    const shaMatches = sha256.toLowerCase() === digest.sha256Hex || sha256 === digest.sha256Base64;
+    if (!shaMatches || size !== digest.size) {
+      result.findings.push({
+        problem: 'mismatch',
+        sidecarKey,
+        key,
+        expected: { sha256, size },
+        actual: { sha256: digest.sha256Hex, size: digest.size },
+      });
+      return;
+    }
+    result.verified += 1;
+    result.bytesVerified += digest.size;
+  }
+
+  await forEachLimit(listing.items, opts.concurrency, check);
+  progress.finish();
+  result.findings.sort((a, b) => a.sidecarKey.localeCompare(b.sidecarKey));
+  return result;
+}
+
+export function formatVerify(r: VerifyResult): string {
+  const count = (problem: VerifyFinding['problem']) =>
+    r.findings.filter((f) => f.problem === problem).length;
+  const lines = [
+    `Sidecars: ${r.sidecars} (${r.archived} archived, ${r.permanentFailures} permanent_failure, ${r.expired} expired)`,
+    `Verified: ${r.verified} of ${r.archived} archived files match their sidecar (${formatBytes(r.bytesVerified)} hashed)`,
+    `Problems: ${count('mismatch')} mismatched, ${count('missing')} missing, ${count('unreadable_sidecar')} unreadable sidecars, ${count('error')} read errors`,
+  ];
+  if (r.findings.length > 0) lines.push('', ...r.findings.map(describeFinding));
+  lines.push('', r.findings.length === 0 ? 'OK' : 'FAILED');
+  return `${lines.join('\n')}\n`;
+}
+
+function describeFinding(f: VerifyFinding): string {
+  switch (f.problem) {
+    case 'mismatch': {
+      const what = [
+        f.expected.sha256.toLowerCase() !== f.actual.sha256
+          ? `sha256 ${f.actual.sha256}, sidecar says ${f.expected.sha256}`
+          : '',
+        f.expected.size !== f.actual.size
+          ? `size ${f.actual.size}, sidecar says ${f.expected.size}`
+          : '',
+      ].filter(Boolean);
+      return `MISMATCH    ${f.key}: ${what.join('; ')}`;
+    }
+    case 'missing':
+      return `MISSING     ${f.key} (sidecar ${f.sidecarKey})`;
+    case 'unreadable_sidecar':
+      return `UNREADABLE  ${f.sidecarKey}: ${f.detail}`;
+    case 'error':
+      return `ERROR       ${f.key}: ${f.detail}`;
+  }
+}
+
+const HELP = `Usage: archiver verify [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--instance ID] [--concurrency N]
+
+Reads every sidecar (message.json) and, for each archived file, streams the object from S3
+and compares its SHA-256 and size with the sidecar. Exit code 1 when any file is changed or
+missing, or a sidecar cannot be read.
+
+Options:
+  --since DATE       first UTC day of the message timestamp (inclusive)
+  --until DATE       last UTC day of the message timestamp (inclusive)
+  --instance ID      only this idInstance
+  --concurrency N    objects checked in parallel (default ${DEFAULT_CONCURRENCY})
+  -h, --help         this help
+`;
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'check archived files against their sidecars (SHA-256, size)',
+  help: HELP,
+  parse(argv) {
+    const { values } = parseCommandArgs(argv, {
+      ...HELP_OPTION,
+      since: { type: 'string' },
+      until: { type: 'string' },
+      instance: { type: 'string' },
+      concurrency: { type: 'string' },
+    });
+    if (values.help) return 'help';
+    const opts: VerifyOptions = {
+      ...dayRange(parseDay('since', values.since), parseDay('until', values.until)),
+      instance: instanceId('instance', values.instance),
+      concurrency: positiveInt('concurrency', values.concurrency) ?? DEFAULT_CONCURRENCY,
+    };
+    return async (deps) => {
+      const result = await verifyArchive(deps, opts);
+      deps.out.write(formatVerify(result));
+      return result.findings.length === 0 ? EXIT.ok : EXIT.findings;
+    };
+  },
+};

@@ -1,0 +1,3 @@
+export { createPoller, instancesToPoll, type Poller, type PollerDeps } from './poller.js';
+export { startPoller, type RunningPoller } from './app.js';
+export { createHealthServer } from './health.js';
