@@ -1,0 +1,74 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ArchiveQueue, Config, Ingest, Metrics } from '@archiver/core';
+import { createWebhookAuth } from './auth.js';
+import { ADMIN_PATH, createAdminRouter } from './routes/admin.js';
+import { createWebhookHandler } from './routes/greenapi-webhook.js';
+import { createMetricsRoute, createReadyz, healthz } from './routes/ops.js';
+
+export const WEBHOOK_PATH = '/webhooks/green-api';
+
+export type AppDeps = {
+  config: Pick<
+    Config,
+    | 'instances'
+    | 'webhookToken'
+    | 'allowUnauthenticatedWebhooks'
+    | 'webhookBodyLimitBytes'
+    | 'admin'
+  >;
+  logger: Logger;
+  /** Only PING is used (readiness); webhooks reach Redis through `ingest`. */
+  redis: Pick<Redis, 'ping'>;
+  /** For the dashboard; untouched when `config.admin` is unset. */
+  queue: ArchiveQueue;
+  ingest: Ingest;
+  metrics: Metrics;
+  /**
+   * Longest wait for Redis to store a webhook before answering 503. The producer connection
+   * already fails fast (commandTimeout 1.5 s), but a batch is up to three round trips in a
+   * row. Default 1000 ms: a healthy batch takes milliseconds, and the 503 must come within 2 s.
+   */
+  ingestTimeoutMs?: number;
+  /** Default 1000 ms. */
+  readyTimeoutMs?: number;
+};
+
+/** The receiver's HTTP app, without listening: tests and benchmarks use it in-process. */
+export function createApp(deps: AppDeps): Express {
+  const { config } = deps;
+  const app = express();
+  // Nothing here benefits from ETags, and computing one costs a hash of every body.
+  app.set('etag', false);
+  app.disable('x-powered-by');
+
+  app.post(
+    WEBHOOK_PATH,
+    createWebhookHandler({
+      ingest: deps.ingest,
+      auth: config.allowUnauthenticatedWebhooks ? undefined : createWebhookAuth(config),
+      bodyLimitBytes: config.webhookBodyLimitBytes,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      ingestTimeoutMs: deps.ingestTimeoutMs ?? 1000,
+    }),
+  );
+  app.get('/healthz', healthz);
+  app.get('/readyz', createReadyz({ redis: deps.redis, timeoutMs: deps.readyTimeoutMs ?? 1000 }));
+  app.get('/metrics', createMetricsRoute(deps));
+  // Unset credentials: no dashboard at all (404), rather than an open one.
+  if (config.admin) app.use(ADMIN_PATH, ...createAdminRouter(deps.queue, config.admin));
+
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+/** Last resort: Express's own handler would print a stack trace outside production. */
+function errorHandler(logger: Logger) {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    logger.error({ err, component: 'http' }, 'unhandled request error');
+    res.status(500).json({ ok: false, error: 'internal' });
+  };
+}

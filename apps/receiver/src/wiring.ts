@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { Telemetry } from 'bullmq';
+import {
+  archiverKeys,
+  createArchiveQueue,
+  createIngestor,
+  createJobWriter,
+  createMetrics,
+  createQuarantine,
+  createRedis,
+  instanceMap,
+  retentionResolver,
+  type Config,
+} from '@archiver/core';
+import { watchRedis } from './redis-events.js';
+
+/**
+ * The receiver's Redis side, wired as main.ts runs it (tests build the same): one fail-fast
+ * producer connection shared by the queue, the group-commit writer and the quarantine.
+ */
+export function createReceiverServices(config: Config, logger: Logger, telemetry?: Telemetry) {
+  const redis = createRedis(config.redisUrl, 'producer');
+  watchRedis(redis, logger);
+  const keys = archiverKeys(config.queuePrefix);
+  const queue = createArchiveQueue(redis, config.queuePrefix, telemetry);
+  queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
+  const instances = instanceMap(config.instances);
+  const retentionDays = retentionResolver(instances, config.retentionDays);
+  const writer = createJobWriter({ redis, queue, keys, retentionDays });
+  const quarantine = createQuarantine(redis, keys, config.quarantineMax);
+  const ingest = createIngestor({ writer, quarantine, instances });
+  const metrics = createMetrics({ queue, redis, keys });
+
+  return {
+    redis,
+    keys,
+    queue,
+    quarantine,
+    ingest,
+    metrics,
+    async close(): Promise<void> {
+      await queue.close().catch((err: unknown) => logger.warn({ err }, 'queue close failed'));
+      // QUIT needs a live connection; during an outage just drop the socket.
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export type ReceiverServices = ReturnType<typeof createReceiverServices>;
