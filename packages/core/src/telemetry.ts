@@ -12,44 +12,60 @@ export type TelemetryHandle = {
  * OpenTelemetry tracing, on only when OTEL_EXPORTER_OTLP_ENDPOINT is set: nothing is loaded
  * otherwise. Call it before importing the modules it instruments (the entry points import
  * their app dynamically after it). Spans: the webhook request, its job (bullmq-otel), the
- * Green-API calls (undici) and S3 (AWS SDK + http). Green-API puts the instance token in
- * the URL path, so every URL attribute is scrubbed of the configured secrets.
+ * Green-API calls (undici) and S3 (the SDK's HTTP requests; the AWS SDK instrumentation
+ * cannot patch the SDK's ES modules). Green-API puts the instance token in
+ * the URL path, which instrumentations record in several attributes: every span is scrubbed
+ * of the configured secrets on its way out.
  */
 export async function startTelemetry(opts: { serviceName: string; endpoint?: string; secrets: string[] }): Promise<TelemetryHandle | undefined> {
   if (!opts.endpoint) return undefined;
   const { register } = await import('node:module');
   // ESM modules (node:http, the AWS SDK's ES build) are patched through this loader hook.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-  const [{ NodeSDK }, { OTLPTraceExporter }, { UndiciInstrumentation }, { HttpInstrumentation }, { AwsInstrumentation }, { BullMQOtel }] =
+  const [{ NodeSDK }, { OTLPTraceExporter }, { UndiciInstrumentation }, { HttpInstrumentation }, { BullMQOtel }] =
     await Promise.all([
       import('@opentelemetry/sdk-node'),
       import('@opentelemetry/exporter-trace-otlp-http'),
       import('@opentelemetry/instrumentation-undici'),
       import('@opentelemetry/instrumentation-http'),
-      import('@opentelemetry/instrumentation-aws-sdk'),
       import('bullmq-otel'),
     ]);
-  const scrub = (span: { setAttribute(key: string, value: string): unknown }, url: string | undefined) => {
-    if (!url) return;
-    const clean = scrubSecrets(url, opts.secrets);
-    span.setAttribute('url.full', clean);
-    span.setAttribute('http.url', clean);
-  };
   const sdk = new NodeSDK({
     serviceName: opts.serviceName,
-    traceExporter: new OTLPTraceExporter(),
+    traceExporter: scrubbingExporter(new OTLPTraceExporter(), opts.secrets),
     instrumentations: [
-      new UndiciInstrumentation({ requestHook: (span, request) => scrub(span, `${request.origin}${request.path}`) }),
-      new HttpInstrumentation({
-        requestHook: (span, request) => {
-          if ('path' in request && typeof request.path === 'string') span.setAttribute('url.path', scrubSecrets(request.path, opts.secrets));
-        },
-      }),
-      new AwsInstrumentation({ suppressInternalInstrumentation: true }),
+      new UndiciInstrumentation(),
+      new HttpInstrumentation(),
     ],
   });
   sdk.start();
   return { bullmq: new BullMQOtel({ tracerName: 'greenapi-archiver' }), shutdown: () => sdk.shutdown() };
+}
+
+type ExportedSpan = { name: string; attributes: Record<string, unknown> };
+type SpanExporterLike<S extends ExportedSpan> = {
+  export(spans: S[], done: (result: { code: number }) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+};
+
+/** Wraps an exporter so no span leaves the process with a secret in its name or attributes. */
+function scrubbingExporter<S extends ExportedSpan>(inner: SpanExporterLike<S>, secrets: string[]): SpanExporterLike<S> {
+  const clean = (value: unknown): unknown => (typeof value === 'string' ? scrubSecrets(value, secrets) : value);
+  return {
+    export(spans, done) {
+      const scrubbed = spans.map(
+        (span) =>
+          Object.create(span, {
+            name: { value: clean(span.name) },
+            attributes: { value: Object.fromEntries(Object.entries(span.attributes).map(([k, v]) => [k, clean(v)])) },
+          }) as S,
+      );
+      inner.export(scrubbed, done);
+    },
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+  };
 }
 
 /**
