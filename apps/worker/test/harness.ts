@@ -25,7 +25,7 @@ export const MAX = { idInstance: '3100000000', apiTokenInstance: 'max-api-token-
  * each test file under its own queue prefix and S3 prefix. Logs are captured in memory so a
  * test can assert that no secret reached them.
  */
-export async function startPipeline(env: Record<string, string> = {}) {
+export async function startPipeline(env: Record<string, string> = {}, opts: { s3Endpoint?: string } = {}) {
   const fake = await startFakeGreenApi();
   fake.addInstance(WA);
   fake.addInstance(MAX);
@@ -64,7 +64,7 @@ export async function startPipeline(env: Record<string, string> = {}) {
     keys: archiverKeys(prefix),
     retentionDays: retentionResolver(instanceMap(config.instances), config.retentionDays),
   });
-  const s3Overrides = s3ClientConfig(s3);
+  const s3Overrides = { ...s3ClientConfig(s3), endpoint: opts.s3Endpoint ?? s3.endpoint };
   let worker: RunningWorker | undefined = await startWorker(config, logger, { port: 0, s3: s3Overrides });
   return {
     fake,
