@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import {
   archiverKeys,
   createArchiveQueue,
+  createHealthServer,
   createIngestor,
   createJobWriter,
   createMetrics,
@@ -16,7 +17,6 @@ import {
   type InstanceConfig,
 } from '@archiver/core';
 import { createGreenApiClient } from '@archiver/greenapi';
-import { createHealthServer } from './health.js';
 import { createPoller, instancesToPoll, type Poller } from './poller.js';
 
 export type RunningPoller = {
@@ -75,7 +75,8 @@ export async function startPoller(
 
   const server = createHealthServer({
     registry: metrics.registry,
-    ready: () => redis.ping().then((pong) => pong === 'PONG'),
+    // Ready when polled notifications can be stored.
+    checks: { redis: () => redis.ping() },
   });
   server.listen(opts.port ?? config.metricsPort);
   await once(server, 'listening');

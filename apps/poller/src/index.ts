@@ -1,3 +1,2 @@
 export { createPoller, instancesToPoll, type Poller, type PollerDeps } from './poller.js';
 export { startPoller, type RunningPoller } from './app.js';
-export { createHealthServer } from './health.js';

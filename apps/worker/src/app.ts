@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import {
   archiverKeys,
   createArchiveQueue,
+  createHealthServer,
   createBackfill,
   createJobWriter,
   retentionResolver,
@@ -20,7 +21,7 @@ import {
 import { createGreenApiClient, type GreenApiClient, type InstanceKind } from '@archiver/greenapi';
 import { createArchiveProcessor } from './jobs/archive-file.js';
 import { createHostGuard } from './download-hosts.js';
-import { createHealthServer } from './health.js';
+
 import { createObjectStore } from './storage/s3.js';
 import { createArchiveWorker } from './worker.js';
 import { startBackfillWorker } from './backfill-worker.js';

@@ -15,3 +15,4 @@ export * from './rate-limit.js';
 export * from './s3.js';
 export * from './backfill.js';
 export * from './telemetry.js';
+export * from './health-server.js';
