@@ -1,9 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { S3Connection } from '@archiver/testkit';
-import { closeNow, listenOn } from './ports.js';
-import { S3RVER_CREDENTIALS } from './settings.js';
+import { S3RVER_CREDENTIALS, startLocalS3 } from '@archiver/testkit';
 
 export type EmbeddedS3 = {
   connection: S3Connection;
@@ -11,48 +7,16 @@ export type EmbeddedS3 = {
   close(): Promise<void>;
 };
 
-type S3rverApp = {
-  configureBuckets(): Promise<unknown>;
-  callback(): (req: IncomingMessage, res: ServerResponse) => void;
-};
-type S3rverCtor = new (options: {
-  silent: boolean;
-  directory: string;
-  configureBuckets: Array<{ name: string }>;
-}) => S3rverApp;
-
 /**
- * s3rver in-process on a fixed port, keeping its objects in `dataDir` across runs (each
- * object is a file `<key>._S3rver_object` under `<dataDir>/<bucket>/`). The testkit's
- * startS3() always uses a temporary directory and a random port, so this starts s3rver
- * itself. s3rver is a dependency of @archiver/testkit, not of this app, so it is resolved
- * from there; listing it in this app's dependencies would make that detour unnecessary.
+ * The testkit's s3rver (with its multipart-upload listing and abort) on a fixed port, keeping
+ * its objects in `dataDir` across runs (each object is a file `<key>._S3rver_object` under
+ * `<dataDir>/<bucket>/`). The bucket is created when missing.
  */
-export async function startEmbeddedS3(opts: {
-  dataDir: string;
-  port: number;
-  bucket: string;
-}): Promise<EmbeddedS3> {
-  await mkdir(opts.dataDir, { recursive: true });
-  const require = createRequire(import.meta.resolve('@archiver/testkit'));
-  const S3rver = require('s3rver') as S3rverCtor;
-  const app = new S3rver({
-    silent: true,
-    directory: opts.dataDir,
-    configureBuckets: [{ name: opts.bucket }],
-  });
-  // Creates the bucket when missing; an existing one keeps its objects.
-  await app.configureBuckets();
-  const server = createServer(app.callback());
-  await listenOn(server, opts.port, '127.0.0.1');
+export async function startEmbeddedS3(opts: { dataDir: string; port: number; bucket: string }): Promise<EmbeddedS3> {
+  const local = await startLocalS3(opts.bucket, { dataDir: opts.dataDir, port: opts.port });
   return {
-    connection: {
-      endpoint: `http://127.0.0.1:${opts.port}`,
-      region: 'us-east-1',
-      ...S3RVER_CREDENTIALS,
-      bucket: opts.bucket,
-    },
+    connection: { endpoint: local.endpoint, region: 'us-east-1', ...S3RVER_CREDENTIALS, bucket: opts.bucket },
     dataDir: opts.dataDir,
-    close: () => closeNow(server),
+    close: () => local.close(),
   };
 }

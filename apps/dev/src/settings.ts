@@ -18,9 +18,6 @@ export const DEMO = {
   bucket: 'archive',
 } as const;
 
-/** s3rver checks signatures against these fixed credentials. */
-export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-
 /**
  * Environment variables of the archiver (design.md §3) that `dev` takes from the shell. The
  * rest (instances, S3 endpoint, download hosts) point at the embedded services and are not

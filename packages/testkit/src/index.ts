@@ -18,3 +18,4 @@ export {
   type StartS3Options,
   type MultipartUploadInfo,
 } from './services/s3.js';
+export { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from './services/s3rver-local.js';

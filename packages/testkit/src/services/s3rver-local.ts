@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -35,10 +35,19 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
 // s3rver is CommonJS without type declarations; the two members used are typed above.
 const require = createRequire(import.meta.url);
 
-export async function startLocalS3(bucket: string): Promise<LocalS3> {
+/**
+ * s3rver in-process behind the front handler. By default on a free port with a temporary
+ * directory removed on close; `dataDir` (kept across runs, as `npm run dev` wants) and
+ * `port` pin both.
+ */
+export async function startLocalS3(bucket: string, opts: { dataDir?: string; port?: number } = {}): Promise<LocalS3> {
   const S3rver = require('s3rver') as S3rverCtor;
-  const dataDir = await makeTempDir('s3rver');
-  const onParentExit = () => rmSync(dataDir, { recursive: true, force: true });
+  const keep = opts.dataDir !== undefined;
+  const dataDir = opts.dataDir ?? (await makeTempDir('s3rver'));
+  if (keep) await mkdir(dataDir, { recursive: true });
+  const onParentExit = () => {
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
+  };
   process.on('exit', onParentExit);
   const app = new S3rver({
     silent: true,
@@ -55,7 +64,7 @@ export async function startLocalS3(bucket: string): Promise<LocalS3> {
       (err: unknown) => sendError(res, 500, 'InternalError', String(err)),
     );
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(opts.port ?? 0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -68,7 +77,7 @@ export async function startLocalS3(bucket: string): Promise<LocalS3> {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await rm(dataDir, { recursive: true, force: true });
+      if (!keep) await rm(dataDir, { recursive: true, force: true });
       process.off('exit', onParentExit);
     },
   };
