@@ -179,7 +179,6 @@ export function jobData(m: MessageRef): ArchiveJobData {
     typeMessage: 'documentMessage',
     fileName: m.fileName ?? `${m.idMessage}.pdf`,
     mimeType: 'application/pdf',
-    downloadUrl: 'https://sw-media.storage.yandexcloud.net/file',
     tooLarge: false,
     message: { idMessage: m.idMessage },
     receivedAt: Date.now(),

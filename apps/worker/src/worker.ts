@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   ARCHIVE_QUEUE,
+  KEEP_FINISHED,
   archiveJobSchema,
   effectiveDeadline,
   retryDelay,
@@ -38,6 +39,7 @@ export function createArchiveWorker(deps: {
     lockDuration: config.lockDurationMs,
     stalledInterval: Math.max(1000, Math.floor(config.lockDurationMs / 2)),
     maxStalledCount: 1000,
+    ...KEEP_FINISHED,
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { data: unknown }) => {
         const parsed = archiveJobSchema.safeParse(job?.data);

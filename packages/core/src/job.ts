@@ -14,7 +14,8 @@ export const ARCHIVE_JOB = 'archive-file';
 /**
  * What the worker needs to archive one file, and nothing secret: no token, no thumbnail.
  * `message` is the original webhook body (or journal item) without base64 thumbnails, kept
- * for the sidecar.
+ * for the sidecar. The webhook's link is not copied out of it: the worker always asks
+ * downloadFile for a fresh one, and every queued byte costs Redis memory.
  */
 export const archiveJobSchema = z.object({
   source: z.enum(['webhook', 'poll', 'journal', 'replay']),
@@ -28,8 +29,6 @@ export const archiveJobSchema = z.object({
   typeMessage: z.string(),
   fileName: z.string().optional(),
   mimeType: z.string().optional(),
-  /** The link from the webhook; the worker asks downloadFile for a fresh one first. */
-  downloadUrl: z.string().optional(),
   /** `{{SWE002}}`: Green-API could not fetch the file; recorded, never downloaded. */
   tooLarge: z.boolean(),
   message: z.record(z.string(), z.unknown()),
@@ -54,8 +53,10 @@ export type ArchiveJobData = z.infer<typeof archiveJobSchema>;
  * are long; the instance stays readable for operators.
  */
 export function archiveJobId(idInstance: string, chatId: string, idMessage: string): string {
+  // 22 base64url characters = 132 bits: collisions are out of reach, and the id is stored
+  // several times per job (hash key, sorted sets, events).
   const digest = createHash('sha256').update(`${idInstance}\n${chatId}\n${idMessage}`).digest('base64url');
-  return `${idInstance}-${digest.slice(0, 32)}`;
+  return `${idInstance}-${digest.slice(0, 22)}`;
 }
 
 /** An instance's configured kind wins over the webhook's typeInstance (design.md §2). */
@@ -81,7 +82,6 @@ export function jobFromWebhook(
     typeMessage: webhook.messageData.typeMessage,
     fileName: nonEmpty(file?.fileName),
     mimeType: nonEmpty(file?.mimeType),
-    downloadUrl: file && file.downloadUrl.trim() !== TOO_LARGE_MARKER ? nonEmpty(file.downloadUrl) : undefined,
     tooLarge: file?.downloadUrl.trim() === TOO_LARGE_MARKER,
     message: withoutThumbnails(webhook) as Record<string, unknown>,
     receivedAt: now,
@@ -102,7 +102,6 @@ export function jobFromJournal(idInstance: string, kind: InstanceKind, item: Jou
     typeMessage: item.typeMessage,
     fileName: nonEmpty(item.fileName),
     mimeType: nonEmpty(item.mimeType),
-    downloadUrl: downloadUrl?.trim() === TOO_LARGE_MARKER ? undefined : downloadUrl,
     tooLarge: downloadUrl?.trim() === TOO_LARGE_MARKER,
     message: withoutThumbnails(item) as Record<string, unknown>,
     receivedAt: now,

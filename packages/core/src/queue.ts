@@ -5,10 +5,16 @@ import { deadlineOf, markerTtlSeconds, priorityOf } from './deadline.js';
 
 export const ARCHIVE_QUEUE = 'archive';
 
-/** Finished jobs are kept a week for the dashboard; the dedupe marker outlives them. */
-const KEEP_COMPLETED = { age: 7 * 86_400, count: 50_000 };
-/** Failed jobs are the work list of `retry-failed`; their sidecars are the durable record. */
-const KEEP_FAILED = { age: 90 * 86_400, count: 100_000 };
+/**
+ * How long finished archive jobs stay. Set on the Worker, not on each job, where they would
+ * cost every queued job's memory. Completed: a week, for the dashboard (the dedupe marker
+ * outlives them). Failed: the work list of `retry-failed`; their sidecars are the durable
+ * record.
+ */
+export const KEEP_FINISHED = {
+  removeOnComplete: { age: 7 * 86_400, count: 50_000 },
+  removeOnFail: { age: 90 * 86_400, count: 100_000 },
+} as const;
 /** Retries are bounded by the deadline, not by a count (see the worker's backoff). */
 const ATTEMPTS = 100_000;
 
@@ -30,8 +36,6 @@ export function archiveJobRequest(data: ArchiveJobData, retentionDays: number): 
       priority: priorityOf(deadline),
       attempts: ATTEMPTS,
       backoff: { type: 'deadline' },
-      removeOnComplete: KEEP_COMPLETED,
-      removeOnFail: KEEP_FAILED,
     },
   };
 }
