@@ -60,7 +60,7 @@ describe('worker operations', () => {
     }
     expect(gauge((await get('/metrics')).text, 'archiver_oldest_deadline_seconds')).toBeLessThan(2.1 * 86_400);
 
-    p.worker!.worker.resume();
+    await p.worker!.worker.resume();
     for (const id of ids) await expect.poll(() => jobState(p.queue, id), { timeout: 20_000, interval: 50 }).toBe('completed');
     const finished = await Promise.all(ids.map(async (id) => (await p.queue.getJob(id))!.finishedOn!));
     // Nearest deadline (written last) finished first, the freshest last.
