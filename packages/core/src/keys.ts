@@ -40,7 +40,9 @@ export function objectKeys(p: KeyParts): { fileKey: string; sidecarKey: string }
  * so two different names never map to the same segment.
  */
 export function safeSegment(name: string): string {
-  let safe = name.replace(UNSAFE, '_');
+  // A lone UTF-16 surrogate (an emoji cut in half) becomes U+FFFD in UTF-8, so two such names
+  // would meet: they are replaced, and hashed from their UTF-16 code units.
+  let safe = name.toWellFormed().replace(UNSAFE, '_');
   if (safe === '' || safe === '.' || safe === '..') safe = safe.replace(/\./g, '_') || '_';
   if (safe === name && byteLength(safe) <= MAX_SEGMENT_BYTES) return safe;
   const suffix = `~${shortHash(name)}`;
@@ -68,7 +70,8 @@ function cutKeepingExtension(name: string, maxBytes: number, suffix: string): st
 }
 
 function shortHash(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, 10);
+  const bytes = value.isWellFormed() ? Buffer.from(value, 'utf8') : Buffer.from(value, 'utf16le');
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 10);
 }
 
 function byteLength(value: string): number {

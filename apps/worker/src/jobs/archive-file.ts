@@ -87,9 +87,12 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
       throw new UnrecoverableError(`${status}: ${code}: ${error}`);
     }
 
-    // A duplicate, a replay or a retry after a crash between upload and completion: the
-    // sidecar is the durable proof, so an archived file is never fetched twice.
-    const existing = await deps.store.readSidecar(sidecarKey);
+    // A replay, a journal find, or a re-run after a crash between upload and completion may
+    // meet a file already archived: the sidecar is the durable proof, so it is never fetched
+    // twice. A webhook's first attempt skips the read (one S3 request less per file): the job
+    // id and the done marker already stop duplicates within the retention window.
+    const mayBeArchived = job.attemptsStarted > 1 || data.source === 'replay' || data.source === 'journal';
+    const existing = mayBeArchived ? await deps.store.readSidecar(sidecarKey) : undefined;
     if (existing?.status === 'archived' && existing.key && (await deps.store.exists(existing.key))) {
       await markDone(deps.redis, deps.keys, jobId, 'archived', deadline);
       deps.metrics.jobs.inc({ outcome: 'duplicate' });

@@ -86,16 +86,22 @@ export function createObjectStore(client: S3Client, config: S3Config) {
       );
     },
 
-    /** The sidecar at `key`, or undefined when there is none (or it is unreadable). */
+    /**
+     * The sidecar at `key`, or undefined when there is none or it is not a readable record
+     * (an empty or cut object left by a crash): the job then archives as if there were none,
+     * and writes a whole one.
+     */
     async readSidecar(key: string): Promise<Sidecar | undefined> {
+      let text: string;
       try {
         const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const parsed = sidecarSchema.safeParse(JSON.parse((await res.Body?.transformToString()) ?? ''));
-        return parsed.success ? parsed.data : undefined;
+        text = (await res.Body?.transformToString()) ?? '';
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
       }
+      const parsed = sidecarSchema.safeParse(parseJson(text));
+      return parsed.success ? parsed.data : undefined;
     },
 
     async exists(key: string): Promise<boolean> {
@@ -131,6 +137,14 @@ export function createObjectStore(client: S3Client, config: S3Config) {
       await client.send(new HeadBucketCommand({ Bucket: bucket }));
     },
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function isNotFound(err: unknown): boolean {

@@ -1,0 +1,204 @@
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  archiverKeys,
+  createArchiveQueue,
+  createJobWriter,
+  createRedis,
+  objectKeys,
+} from '@archiver/core';
+import {
+  s3ClientConfig,
+  startFakeGreenApi,
+  startRedis,
+  startS3,
+  type FakeGreenApi,
+  type S3Connection,
+} from '@archiver/testkit';
+import { benchInstances, fileJob } from './lib/fixtures.js';
+import type { BenchOptions, BenchOutput } from './lib/result.js';
+import { residentMemory, spawnSource, type SpawnedSource } from './lib/spawn.js';
+import { GiB, MiB, median, round, sleep, waitUntil } from './lib/stats.js';
+import { workerEnv } from './lib/worker-env.js';
+
+/**
+ * One large file: MB/s of a worker process archiving it against raw fetch → lib-storage Upload
+ * (same part size and queue) in its own process; and the worker's peak RSS (VmHWM) archiving a
+ * big file against a small one, each in a fresh worker process, to show memory is flat in size.
+ */
+export async function benchLargeFile(opts: BenchOptions): Promise<BenchOutput> {
+  const speedSize = opts.quick ? 256 * MiB : GiB;
+  const rounds = opts.quick ? 1 : 3;
+  const [smallSize, bigSize] = opts.quick ? [100 * MiB, 512 * MiB] : [100 * MiB, 2 * GiB];
+  const redis = await startRedis();
+  const s3 = await startS3();
+  const fake = await startFakeGreenApi();
+  const [instance] = benchInstances(1);
+  if (!instance) throw new Error('no instance');
+  fake.addInstance(instance);
+  const conn: S3Connection = {
+    endpoint: s3.endpoint,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    bucket: s3.bucket,
+  };
+  const admin = new S3Client(s3ClientConfig(conn));
+  const producer = createRedis(redis.url, 'producer', { enableOfflineQueue: true });
+  const prefix = 'bench-large';
+  const queue = createArchiveQueue(producer, prefix);
+  const writer = createJobWriter({
+    redis: producer,
+    queue,
+    keys: archiverKeys(prefix),
+    retentionDays: () => 15,
+  });
+  const env = workerEnv({
+    redisUrl: redis.url,
+    prefix,
+    s3: conn,
+    fakeUrl: fake.url,
+    instances: [instance],
+  });
+  let seq = 0;
+
+  /** Queues one file of `size`, waits for the job, returns its processing time and deletes the object. */
+  const archiveOne = async (size: number, worker: SpawnedSource) => {
+    seq += 1;
+    const job = fileJob(fake, {
+      idInstance: instance.idInstance,
+      chatId: '79001234567@c.us',
+      idMessage: `LARGE${seq}`,
+      size,
+    });
+    const { jobId } = await writer.write(job.data);
+    await waitUntil(
+      async () => {
+        const state = await queue.getJobState(jobId);
+        if (state === 'failed') throw new Error(`large job failed:\n${worker.output()}`);
+        return state === 'completed';
+      },
+      { timeoutMs: 15 * 60_000, intervalMs: 100, what: `archiving ${size} bytes` },
+    );
+    const done = await queue.getJob(jobId);
+    const ms = (done?.finishedOn ?? 0) - (done?.processedOn ?? 0);
+    const result = done?.returnvalue as { sha256?: string } | undefined;
+    if (result?.sha256 !== job.added.sha256) {
+      throw new Error('large file archived with a wrong sha256');
+    }
+    const { fileKey } = objectKeys({ prefix: `${prefix}/`, ...job.data });
+    await admin.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: fileKey }));
+    return ms;
+  };
+
+  try {
+    // Throughput: one worker process, alternating with the baseline process.
+    const worker = spawnSource('apps/worker/src/main.ts', env);
+    const archiverMs: number[] = [];
+    const baselineMs: number[] = [];
+    let baselinePeak = 0;
+    try {
+      await worker.waitForLine('worker started');
+      for (let r = 0; r < rounds; r += 1) {
+        const b = await runBaseline(fake, conn, instance.idInstance, speedSize, `baseline-${r}`);
+        baselineMs.push(b.ms);
+        baselinePeak = Math.max(baselinePeak, b.peakRss);
+        await admin.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: `baseline-${r}` }));
+        archiverMs.push(await archiveOne(speedSize, worker));
+        opts.log(
+          `large-file: round ${r + 1}: baseline ${round(speedSize / MiB / (b.ms / 1000))} MiB/s, worker ${round(speedSize / MiB / ((archiverMs.at(-1) ?? 1) / 1000))} MiB/s`,
+        );
+      }
+    } finally {
+      await worker.stop();
+    }
+    const mbps = (ms: number) => speedSize / MiB / (ms / 1000);
+    const archiverSpeed = mbps(median(archiverMs));
+    const baselineSpeed = mbps(median(baselineMs));
+
+    // Memory: a fresh worker process per size, peak RSS read from /proc.
+    const peakFor = async (size: number) => {
+      const proc = spawnSource('apps/worker/src/main.ts', env);
+      try {
+        await proc.waitForLine('worker started');
+        await sleep(500);
+        const idle = residentMemory(proc.pid).current;
+        let sampledMax = 0;
+        const sampler = setInterval(() => {
+          sampledMax = Math.max(sampledMax, residentMemory(proc.pid).current);
+        }, 100);
+        try {
+          await archiveOne(size, proc);
+        } finally {
+          clearInterval(sampler);
+        }
+        const { peak } = residentMemory(proc.pid);
+        opts.log(
+          `large-file: ${round(size / MiB)} MiB: idle ${round(idle / MiB)} MiB, peak RSS ${round(peak / MiB)} MiB`,
+        );
+        return { idle, peak, sampledMax };
+      } finally {
+        await proc.stop();
+      }
+    };
+    const small = await peakFor(smallSize);
+    const big = await peakFor(bigSize);
+    const label = (size: number) => (size >= GiB ? `${size / GiB} GiB` : `${size / MiB} MiB`);
+    return {
+      rows: [
+        {
+          bench: 'large-file',
+          metric: `archive ${label(speedSize)} (median of ${rounds})`,
+          unit: 'MiB/s',
+          archiver: round(archiverSpeed, 1),
+          baseline: round(baselineSpeed, 1),
+          ratio: round(archiverSpeed / baselineSpeed),
+          target: '≥ 0.9×',
+          pass: archiverSpeed / baselineSpeed >= 0.9,
+          note: `baseline = fetch → Upload (8 MiB parts, queue 4) in its own process; peak RSS ${round(baselinePeak / MiB)} MiB`,
+        },
+        {
+          bench: 'large-file',
+          metric: `worker peak RSS, ${label(bigSize)} vs ${label(smallSize)}`,
+          unit: 'MiB',
+          archiver: round(big.peak / MiB, 1),
+          baseline: round(small.peak / MiB, 1),
+          ratio: round(big.peak / small.peak),
+          target: '≤ 1.1×',
+          pass: big.peak / small.peak <= 1.1,
+          note: `VmHWM of a fresh worker process per size; idle RSS ${round(small.idle / MiB)} / ${round(big.idle / MiB)} MiB`,
+        },
+      ],
+      details: { speedSize, archiverMs, baselineMs, baselinePeak, small, big, smallSize, bigSize },
+    };
+  } finally {
+    admin.destroy();
+    await queue.close();
+    await producer.quit();
+    await fake.close();
+    await s3.stop();
+    await redis.stop();
+  }
+}
+
+async function runBaseline(
+  fake: FakeGreenApi,
+  conn: S3Connection,
+  idInstance: string,
+  size: number,
+  key: string,
+) {
+  const added = fake.addFile({
+    idInstance,
+    chatId: '79001234567@c.us',
+    idMessage: `BASE-${key}`,
+    size,
+  });
+  const proc = spawnSource('bench/src/procs/upload-baseline.ts', {
+    BASELINE_S3: JSON.stringify(conn),
+    BASELINE_URL: added.downloadUrl,
+    BASELINE_KEY: key,
+  });
+  const line = await proc.waitForLine('upload done', 15 * 60_000);
+  await proc.exited;
+  return JSON.parse(line) as { ms: number; peakRss: number };
+}

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The workspace root: scripts run from source with the workspace's source condition. */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const TAIL_CHARS = 64 * 1024;
+
+/**
+ * Runs a TypeScript entry point (path relative to the workspace root) as its own process, the
+ * way `start:*` runs a build: `node --conditions=@archiver/source --import tsx <file>`.
+ * Only the tail of its output is kept, so a chatty process costs no memory here.
+ */
+export function spawnSource(file: string, env: Record<string, string>, args: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@archiver/source', '--import', 'tsx', file, ...args],
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let tail = '';
+  const lineWaiters: Array<{ test: (line: string) => boolean; resolve: (line: string) => void }> =
+    [];
+  let partial = '';
+  const onData = (d: Buffer) => {
+    const text = d.toString();
+    tail = (tail + text).slice(-TAIL_CHARS);
+    partial += text;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      for (const w of [...lineWaiters]) {
+        if (w.test(line)) {
+          lineWaiters.splice(lineWaiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  return {
+    child,
+    pid: child.pid ?? 0,
+    output: () => tail,
+    exited,
+    /** Resolves with the first output line containing `text` (rejects if the process exits first). */
+    waitForLine(text: string, timeoutMs = 60_000): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`${file}: no line with "${text}" in ${timeoutMs} ms:\n${tail}`));
+        }, timeoutMs);
+        const waiter = {
+          test: (line: string) => line.includes(text),
+          resolve: (line: string) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        };
+        lineWaiters.push(waiter);
+        void exited.then(([code, signal]) => {
+          if (!lineWaiters.includes(waiter)) return;
+          clearTimeout(timer);
+          reject(new Error(`${file} exited (${code ?? signal}) before "${text}":\n${tail}`));
+        });
+      });
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<void> {
+      if (!isRunning(child)) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.kill(signal);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export type SpawnedSource = ReturnType<typeof spawnSource>;
+
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Peak (VmHWM) and current (VmRSS) resident memory of a process, in bytes. */
+export function residentMemory(pid: number): { peak: number; current: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { peak: kb('VmHWM') * 1024, current: kb('VmRSS') * 1024 };
+}

@@ -1,0 +1,36 @@
+/** Median of a non-empty list (mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  if (values.length === 0) throw new Error('median of nothing');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it returns true; throws after `timeoutMs` with `what` in the message. */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  opts: { timeoutMs: number; intervalMs?: number; what: string },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${opts.timeoutMs} ms: ${opts.what}`);
+    }
+    await sleep(opts.intervalMs ?? 50);
+  }
+}

@@ -1,0 +1,28 @@
+import type { S3Connection } from '@archiver/testkit';
+import type { BenchInstance } from './fixtures.js';
+
+/** The environment a worker process gets: the production variables, pointing at bench services. */
+export function workerEnv(o: {
+  redisUrl: string;
+  prefix: string;
+  s3: S3Connection;
+  fakeUrl: string;
+  instances: BenchInstance[];
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    REDIS_URL: o.redisUrl,
+    QUEUE_PREFIX: o.prefix,
+    GREEN_API_INSTANCES: JSON.stringify(o.instances.map((i) => ({ ...i, apiUrl: o.fakeUrl }))),
+    S3_BUCKET: o.s3.bucket,
+    S3_PREFIX: `${o.prefix}/`,
+    S3_ENDPOINT: o.s3.endpoint,
+    AWS_ACCESS_KEY_ID: o.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
+    AWS_REGION: o.s3.region,
+    METRICS_PORT: '0',
+    BACKFILL_INTERVAL_MINUTES: '0',
+    LOG_LEVEL: 'info',
+    ...o.extra,
+  };
+}

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import autocannon, { type Result } from 'autocannon';
+import { Redis } from 'ioredis';
+import { startRedis, freePort } from '@archiver/testkit';
+import { benchInstances, realisticWebhook } from './lib/fixtures.js';
+import type { BenchOptions, BenchOutput } from './lib/result.js';
+import { spawnSource, type SpawnedSource } from './lib/spawn.js';
+import { median, round } from './lib/stats.js';
+
+const CONNECTIONS = 50;
+const PATH = '/webhooks/green-api';
+
+type Round = { reqPerSec: number; p50: number; p99: number; ok: number; bad: number };
+
+/**
+ * Webhooks/s and latency of the receiver (its production entry point, apps/receiver/src/main.ts,
+ * with a real Redis) against a bare Express 5 route with express.json(), in alternating rounds
+ * (ABBA order) on the same machine. Every request carries a new idMessage, so each one is a
+ * new job, not a duplicate.
+ */
+export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
+  const rounds = 3;
+  const seconds = opts.quick ? 3 : 8;
+  const warmup = opts.quick ? 1 : 3;
+  const redis = await startRedis();
+  const admin = new Redis(redis.url);
+  const [instance] = benchInstances(1);
+  if (!instance) throw new Error('no instance');
+  const procs: SpawnedSource[] = [];
+  try {
+    const receiver = await startServer('receiver', procs, {
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: 'bench',
+      WEBHOOK_TOKEN: instance.webhookToken,
+      GREEN_API_INSTANCES: JSON.stringify([
+        { ...instance, apiUrl: 'https://1101.api.green-api.com' },
+      ]),
+      LOG_LEVEL: 'info',
+    });
+    const baseline = await startServer('baseline', procs, {});
+    const bodies = bodySource(instance.idInstance);
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${instance.webhookToken}`,
+    };
+    const fire = (url: string, duration: number) =>
+      autocannon({
+        url,
+        connections: CONNECTIONS,
+        duration,
+        headers,
+        requests: [
+          { method: 'POST', path: PATH, setupRequest: (req) => ({ ...req, body: bodies.next() }) },
+        ],
+      });
+
+    opts.log(`receiver: warm-up ${warmup} s each`);
+    await fire(baseline, warmup);
+    await fire(receiver, warmup);
+
+    const results = { baseline: [] as Round[], receiver: [] as Round[] };
+    for (let r = 0; r < rounds; r += 1) {
+      const order =
+        r % 2 === 0 ? (['baseline', 'receiver'] as const) : (['receiver', 'baseline'] as const);
+      for (const which of order) {
+        if (which === 'receiver') await admin.flushall();
+        const res = await fire(which === 'receiver' ? receiver : baseline, seconds);
+        const round = summarise(res);
+        if (which === 'receiver') {
+          // Every 200 must be a job in Redis: the receiver answers 200 only once it is stored.
+          const stored = await admin.zcard('bench:archive:prioritized');
+          // No 200 without its job. (More jobs than 200s is fine: autocannon does not count
+          // the answers still in flight when a round ends.)
+          if (stored < round.ok) {
+            throw new Error(
+              `receiver answered ${round.ok} × 2xx but only ${stored} jobs are in Redis`,
+            );
+          }
+        }
+        results[which].push(round);
+        opts.log(
+          `receiver: round ${r + 1} ${which}: ${Math.round(round.reqPerSec)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms, non-2xx/errors ${round.bad}`,
+        );
+      }
+    }
+
+    const med = (which: 'baseline' | 'receiver', key: keyof Round) =>
+      median(results[which].map((x) => x[key]));
+    const throughputRatio = med('receiver', 'reqPerSec') / med('baseline', 'reqPerSec');
+    const p99Diff = med('receiver', 'p99') - med('baseline', 'p99');
+    const bad = [...results.receiver, ...results.baseline].reduce((n, x) => n + x.bad, 0);
+    return {
+      rows: [
+        {
+          bench: 'receiver',
+          metric: `webhooks/s, ${CONNECTIONS} conns (median of ${rounds} × ${seconds} s)`,
+          unit: 'req/s',
+          archiver: Math.round(med('receiver', 'reqPerSec')),
+          baseline: Math.round(med('baseline', 'reqPerSec')),
+          ratio: round(throughputRatio),
+          target: '≥ 1.0×',
+          pass: throughputRatio >= 1.0 && bad === 0,
+          note: `per-round ratios ${results.receiver.map((x, i) => round(x.reqPerSec / (results.baseline[i]?.reqPerSec ?? NaN))).join(', ')}${bad ? `; ${bad} non-2xx/errors` : ''}`,
+        },
+        {
+          bench: 'receiver',
+          metric: 'p50 latency',
+          unit: 'ms',
+          archiver: med('receiver', 'p50'),
+          baseline: med('baseline', 'p50'),
+          ratio: round(med('receiver', 'p50') / med('baseline', 'p50')),
+          target: 'info',
+          pass: true,
+        },
+        {
+          bench: 'receiver',
+          metric: 'p99 latency',
+          unit: 'ms',
+          archiver: med('receiver', 'p99'),
+          baseline: med('baseline', 'p99'),
+          ratio: round(med('receiver', 'p99') / med('baseline', 'p99')),
+          target: '≤ baseline + 5 ms',
+          pass: p99Diff <= 5,
+          note: `difference ${round(p99Diff)} ms`,
+        },
+      ],
+      details: {
+        rounds: results,
+        seconds,
+        connections: CONNECTIONS,
+        bodyBytes: bodies.sampleBytes,
+      },
+    };
+  } finally {
+    for (const p of procs) await p.stop();
+    await admin.quit();
+    await redis.stop();
+  }
+}
+
+async function startServer(
+  which: 'receiver' | 'baseline',
+  procs: SpawnedSource[],
+  env: Record<string, string>,
+): Promise<string> {
+  const port = await freePort();
+  const file =
+    which === 'receiver' ? 'apps/receiver/src/main.ts' : 'bench/src/procs/express-baseline.ts';
+  const proc = spawnSource(file, { ...env, PORT: String(port) });
+  procs.push(proc);
+  await proc.waitForLine(which === 'receiver' ? 'receiver listening' : 'baseline listening');
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Pre-split body template: each request gets a fresh idMessage with one string concat. */
+function bodySource(idInstance: string) {
+  const marker = 'IDMESSAGEMARKER';
+  const text = JSON.stringify(realisticWebhook({ idInstance, idMessage: marker }));
+  const [head, tail] = text.split(marker) as [string, string];
+  const run = randomBytes(4).toString('hex').toUpperCase();
+  let counter = 0;
+  return {
+    sampleBytes: Buffer.byteLength(text),
+    next(): string {
+      counter += 1;
+      return `${head}BAE5${run}${counter.toString(16).toUpperCase().padStart(8, '0')}${tail}`;
+    },
+  };
+}
+
+function summarise(res: Result): Round {
+  return {
+    reqPerSec: res.requests.average,
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    ok: res['2xx'],
+    bad: res.non2xx + res.errors + res.timeouts,
+  };
+}

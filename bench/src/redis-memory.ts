@@ -1,0 +1,125 @@
+import { Redis } from 'ioredis';
+import { archiverKeys, createArchiveQueue, createJobWriter, createRedis } from '@archiver/core';
+import { startRedis } from '@archiver/testkit';
+import { jobFromHook, realisticWebhook } from './lib/fixtures.js';
+import type { BenchOptions, BenchOutput } from './lib/result.js';
+import { round } from './lib/stats.js';
+
+const JOBS = 10_000;
+const BUDGET_BYTES = 2048;
+
+/**
+ * Redis memory per queued archive job: INFO used_memory with the queue empty, then with 10,000
+ * jobs added through the receiver's job writer from ~1.5 KB webhooks (thumbnail stripped, as
+ * the receiver stores them). Measured with Redis' default settings, then (for information) with
+ * hash-max-listpack-value raised so job hashes stay in the compact encoding.
+ */
+export async function benchRedisMemory(opts: BenchOptions): Promise<BenchOutput> {
+  const redis = await startRedis();
+  const admin = new Redis(redis.url);
+  try {
+    const defaults = await measure(redis.url, admin, 'bench-mem');
+    await admin.flushall();
+    await admin.config('SET', 'hash-max-listpack-value', '4096');
+    const listpack = await measure(redis.url, admin, 'bench-mem-lp');
+    opts.log(
+      `redis-memory: default ${round(defaults.perJob)} B/job ${JSON.stringify(defaults.breakdown)}; listpack ${round(listpack.perJob)} B/job`,
+    );
+    return {
+      rows: [
+        {
+          bench: 'redis-memory',
+          metric: `used_memory per queued job (${JOBS.toLocaleString('en-US')} jobs)`,
+          unit: 'B',
+          archiver: Math.round(defaults.perJob),
+          baseline: BUDGET_BYTES,
+          ratio: round(defaults.perJob / BUDGET_BYTES),
+          target: '≤ 2 KiB',
+          pass: defaults.perJob <= BUDGET_BYTES,
+          note: `delta over the empty queue; job hash ${defaults.breakdown.jobHash} B (job data JSON ${defaults.dataBytes} B, of which the kept webhook body ${defaults.messageBytes} B), events stream ${defaults.breakdown.eventsPerJob} B/job, priority + deadline zsets ${defaults.breakdown.zsetsPerJob} B/job`,
+        },
+        {
+          bench: 'redis-memory',
+          metric: 'the same with hash-max-listpack-value 4096',
+          unit: 'B',
+          archiver: Math.round(listpack.perJob),
+          baseline: BUDGET_BYTES,
+          ratio: round(listpack.perJob / BUDGET_BYTES),
+          target: 'info',
+          pass: true,
+          note: `job hash ${listpack.breakdown.jobHash} B in listpack encoding`,
+        },
+      ],
+      details: { defaults, listpack },
+    };
+  } finally {
+    await admin.quit();
+    await redis.stop();
+  }
+}
+
+async function measure(url: string, admin: Redis, prefix: string) {
+  const producer = createRedis(url, 'producer', { enableOfflineQueue: true });
+  const queue = createArchiveQueue(producer, prefix);
+  const writer = createJobWriter({
+    redis: producer,
+    queue,
+    keys: archiverKeys(prefix),
+    retentionDays: () => 15,
+  });
+  try {
+    await producer.ping();
+    const before = await usedMemory(admin);
+    const now = Math.floor(Date.now() / 1000);
+    const jobs = Array.from({ length: JOBS }, (_, k) =>
+      jobFromHook(
+        realisticWebhook({
+          idInstance: '1101000001',
+          chatId: `7900${String(k % 1000).padStart(7, '0')}@c.us`,
+          idMessage: `BAE5${k.toString(16).toUpperCase().padStart(12, '0')}`,
+          timestamp: now - (k % 3600),
+        }),
+      ),
+    );
+    for (let k = 0; k < JOBS; k += 1000) {
+      await Promise.all(jobs.slice(k, k + 1000).map((j) => writer.write(j)));
+    }
+    const counts = await queue.getJobCounts('prioritized', 'waiting');
+    const queued = (counts.prioritized ?? 0) + (counts.waiting ?? 0);
+    if (queued !== JOBS) throw new Error(`expected ${JOBS} queued jobs, found ${queued}`);
+    const after = await usedMemory(admin);
+    return {
+      before,
+      after,
+      perJob: (after.used - before.used) / JOBS,
+      breakdown: await keyBreakdown(admin, prefix, JOBS),
+      dataBytes: Buffer.byteLength(JSON.stringify(jobs[0])),
+      messageBytes: Buffer.byteLength(JSON.stringify(jobs[0]?.message)),
+    };
+  } finally {
+    await queue.close();
+    await producer.quit();
+  }
+}
+
+async function usedMemory(redis: Redis) {
+  const info = await redis.info('memory');
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { used: field('used_memory'), dataset: field('used_memory_dataset') };
+}
+
+/** MEMORY USAGE of the structures a queued job lives in, to explain the total. */
+async function keyBreakdown(redis: Redis, prefix: string, jobs: number) {
+  const base = `${prefix}:archive`;
+  const usage = async (key: string) =>
+    Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
+  const [someJob] = await redis.zrange(`${base}:prioritized`, 0, 0);
+  const jobHash = someJob ? await usage(`${base}:${someJob}`) : 0;
+  const events = await usage(`${base}:events`);
+  const zsets = (await usage(`${base}:prioritized`)) + (await usage(`${base}:deadlines`));
+  return {
+    jobHash,
+    eventsPerJob: Math.round(events / jobs),
+    zsetsPerJob: Math.round(zsets / jobs),
+  };
+}
