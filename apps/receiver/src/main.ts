@@ -1,4 +1,11 @@
-import { ConfigError, configSecrets, createLogger, loadConfig, startTelemetry, type Config } from '@archiver/core';
+import {
+  ConfigError,
+  configSecrets,
+  createLogger,
+  loadConfig,
+  startTelemetry,
+  type Config,
+} from '@archiver/core';
 
 /** Composition root: config → logger → Redis services → app → listen → shutdown. */
 async function main(): Promise<void> {
@@ -6,12 +13,13 @@ async function main(): Promise<void> {
   const secrets = configSecrets(config);
   const logger = createLogger({ level: config.logLevel, name: 'receiver', secrets });
   // Tracing must patch http before Express loads: the app modules are imported after it.
-  const telemetry = await startTelemetry({ serviceName: 'archiver-receiver', endpoint: config.otelEndpoint, secrets });
-  const [{ createApp }, { closeGracefully, listen, listenUrl }, { createReceiverServices }] = await Promise.all([
-    import('./app.js'),
-    import('./server.js'),
-    import('./wiring.js'),
-  ]);
+  const telemetry = await startTelemetry({
+    serviceName: 'archiver-receiver',
+    endpoint: config.otelEndpoint,
+    secrets,
+  });
+  const [{ createApp }, { closeGracefully, listen, listenUrl }, { createReceiverServices }] =
+    await Promise.all([import('./app.js'), import('./server.js'), import('./wiring.js')]);
   if (config.allowUnauthenticatedWebhooks) {
     logger.warn('ALLOW_UNAUTHENTICATED_WEBHOOKS=true: webhooks are not authenticated');
   }

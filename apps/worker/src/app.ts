@@ -33,7 +33,16 @@ export type RunningWorker = { port: number; worker: Worker; stop(): Promise<void
  * journal reconciliation and the health/metrics server. `main.ts` calls it with the environment's config; tests, `dev` and
  * the benchmarks call it in-process.
  */
-export async function startWorker(config: Config, logger: Logger, opts: { fetch?: typeof fetch; port?: number; s3?: Partial<S3ClientConfig>; telemetry?: Telemetry } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+  opts: {
+    fetch?: typeof fetch;
+    port?: number;
+    s3?: Partial<S3ClientConfig>;
+    telemetry?: Telemetry;
+  } = {},
+): Promise<RunningWorker> {
   if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
   const connection = createRedis(config.redisUrl, 'worker');
   const keys = archiverKeys(config.queuePrefix);
@@ -49,7 +58,11 @@ export async function startWorker(config: Config, logger: Logger, opts: { fetch?
     if (!client) {
       client = createGreenApiClient(
         { ...instance, kind: instance.kind ?? kind },
-        { fetch: opts.fetch, onResponse: (method, status) => metrics.greenApiRequests.inc({ method, status: String(status) }) },
+        {
+          fetch: opts.fetch,
+          onResponse: (method, status) =>
+            metrics.greenApiRequests.inc({ method, status: String(status) }),
+        },
       );
       clients.set(id, client);
     }
@@ -70,7 +83,12 @@ export async function startWorker(config: Config, logger: Logger, opts: { fetch?
     fetch: opts.fetch,
   });
   const backfill = createBackfill({
-    writer: createJobWriter({ redis: connection, queue, keys, retentionDays: retentionResolver(instances, config.retentionDays) }),
+    writer: createJobWriter({
+      redis: connection,
+      queue,
+      keys,
+      retentionDays: retentionResolver(instances, config.retentionDays),
+    }),
     limiter,
     clientFor: (instance) => clientFor(instance, instance.kind ?? 'whatsapp'),
     instances,
@@ -79,8 +97,21 @@ export async function startWorker(config: Config, logger: Logger, opts: { fetch?
     metrics,
     logger: logger.child({ component: 'backfill' }),
   });
-  const backfillWorker = await startBackfillWorker({ connection, prefix: config.queuePrefix, config, backfill, logger });
-  const worker = createArchiveWorker({ connection, config, instances, processor, logger, telemetry: opts.telemetry });
+  const backfillWorker = await startBackfillWorker({
+    connection,
+    prefix: config.queuePrefix,
+    config,
+    backfill,
+    logger,
+  });
+  const worker = createArchiveWorker({
+    connection,
+    config,
+    instances,
+    processor,
+    logger,
+    telemetry: opts.telemetry,
+  });
   const server = createHealthServer({
     registry: metrics.registry,
     checks: { redis: () => connection.ping(), s3: () => store.ping() },

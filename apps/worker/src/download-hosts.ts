@@ -22,8 +22,11 @@ export function createHostGuard(patterns: string[]) {
     }
     const host = parsed.hostname.toLowerCase();
     const listedExactly = exact.has(host);
-    const byWildcard = suffixes.some((suffix) => host.endsWith(suffix) && host.length > suffix.length);
-    const protocolOk = parsed.protocol === 'https:' || (parsed.protocol === 'http:' && listedExactly);
+    const byWildcard = suffixes.some(
+      (suffix) => host.endsWith(suffix) && host.length > suffix.length,
+    );
+    const protocolOk =
+      parsed.protocol === 'https:' || (parsed.protocol === 'http:' && listedExactly);
     if (!protocolOk || !(listedExactly || byWildcard)) {
       // The host is named, never the path or query: they may carry signatures.
       throw new HostNotAllowedError(`download host not allowed: ${parsed.protocol}//${host}`);

@@ -22,7 +22,13 @@ const MAX_REDIRECTS = 3;
  */
 export async function openDownload(
   url: string,
-  opts: { guard: HostGuard; signal?: AbortSignal; headersTimeoutMs: number; idleTimeoutMs: number; fetch?: typeof fetch },
+  opts: {
+    guard: HostGuard;
+    signal?: AbortSignal;
+    headersTimeoutMs: number;
+    idleTimeoutMs: number;
+    fetch?: typeof fetch;
+  },
 ): Promise<OpenedDownload> {
   const doFetch = opts.fetch ?? fetch;
   const controller = new AbortController();
@@ -30,7 +36,10 @@ export async function openDownload(
   opts.signal?.addEventListener('abort', abort, { once: true });
   let current = opts.guard(url);
   let response: Response | undefined;
-  const headersTimer = setTimeout(() => controller.abort(new DownloadStalledError('download: no response headers in time')), opts.headersTimeoutMs);
+  const headersTimer = setTimeout(
+    () => controller.abort(new DownloadStalledError('download: no response headers in time')),
+    opts.headersTimeoutMs,
+  );
   try {
     for (let hop = 0; ; hop += 1) {
       response = await doFetch(current, { signal: controller.signal, redirect: 'manual' });
@@ -52,10 +61,17 @@ export async function openDownload(
     throw new DownloadError(`download: HTTP ${response.status} from ${current.host}`);
   }
   const lengthHeader = response.headers.get('content-length');
-  const contentLength = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
-  const meter = createMeter({ expectedSize: contentLength, idleTimeoutMs: opts.idleTimeoutMs, onIdle: () => controller.abort(new DownloadStalledError('download: stalled')) });
+  const contentLength =
+    lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+  const meter = createMeter({
+    expectedSize: contentLength,
+    idleTimeoutMs: opts.idleTimeoutMs,
+    onIdle: () => controller.abort(new DownloadStalledError('download: stalled')),
+  });
   const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-  source.on('error', (err) => meter.destroy(asDownloadError(err, controller.signal, TruncatedDownloadError)));
+  source.on('error', (err) =>
+    meter.destroy(asDownloadError(err, controller.signal, TruncatedDownloadError)),
+  );
   meter.on('close', () => opts.signal?.removeEventListener('abort', abort));
   source.pipe(meter);
   return {
@@ -69,7 +85,11 @@ export async function openDownload(
 type Meter = Transform & { digest(): { sha256: string; size: number } };
 
 /** SHA-256 and size on the way through, an idle timer, and the Content-Length check. */
-function createMeter(opts: { expectedSize?: number; idleTimeoutMs: number; onIdle: () => void }): Meter {
+function createMeter(opts: {
+  expectedSize?: number;
+  idleTimeoutMs: number;
+  onIdle: () => void;
+}): Meter {
   const hash = createHash('sha256');
   let size = 0;
   let sha256: string | undefined;

@@ -1,4 +1,10 @@
-import { ConfigError, configSecrets, createLogger, loadConfig, startTelemetry } from '@archiver/core';
+import {
+  ConfigError,
+  configSecrets,
+  createLogger,
+  loadConfig,
+  startTelemetry,
+} from '@archiver/core';
 
 async function main() {
   let config;
@@ -14,10 +20,21 @@ async function main() {
   const secrets = configSecrets(config);
   const logger = createLogger({ level: config.logLevel, name: 'worker', secrets });
   // Tracing must patch http and the AWS SDK before they load: the app is imported after it.
-  const telemetry = await startTelemetry({ serviceName: 'archiver-worker', endpoint: config.otelEndpoint, secrets });
+  const telemetry = await startTelemetry({
+    serviceName: 'archiver-worker',
+    endpoint: config.otelEndpoint,
+    secrets,
+  });
   const { startWorker } = await import('./app.js');
   const running = await startWorker(config, logger, { telemetry: telemetry?.bullmq });
-  logger.info({ metricsPort: running.port, concurrency: config.workerConcurrency, tracing: Boolean(telemetry) }, 'worker started');
+  logger.info(
+    {
+      metricsPort: running.port,
+      concurrency: config.workerConcurrency,
+      tracing: Boolean(telemetry),
+    },
+    'worker started',
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -44,6 +61,8 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

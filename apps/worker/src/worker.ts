@@ -20,7 +20,10 @@ import type { ArchiveResult, createArchiveProcessor } from './jobs/archive-file.
  */
 export function createArchiveWorker(deps: {
   connection: Redis;
-  config: Pick<Config, 'queuePrefix' | 'workerConcurrency' | 'retry' | 'retentionDays' | 'lockDurationMs'>;
+  config: Pick<
+    Config,
+    'queuePrefix' | 'workerConcurrency' | 'retry' | 'retentionDays' | 'lockDurationMs'
+  >;
   instances: Map<string, InstanceConfig>;
   processor: ReturnType<typeof createArchiveProcessor>;
   logger: Logger;
@@ -41,17 +44,28 @@ export function createArchiveWorker(deps: {
     maxStalledCount: 1000,
     ...KEEP_FINISHED,
     settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { data: unknown }) => {
+      backoffStrategy: (
+        attemptsMade: number,
+        _type?: string,
+        _err?: Error,
+        job?: { data: unknown },
+      ) => {
         const parsed = archiveJobSchema.safeParse(job?.data);
         if (!parsed.success) return config.retry.baseDelayMs;
-        const retentionDays = deps.instances.get(parsed.data.idInstance)?.retentionDays ?? config.retentionDays;
-        return retryDelay(attemptsMade, { ...config.retry, deadlineMs: effectiveDeadline(parsed.data, retentionDays) });
+        const retentionDays =
+          deps.instances.get(parsed.data.idInstance)?.retentionDays ?? config.retentionDays;
+        return retryDelay(attemptsMade, {
+          ...config.retry,
+          deadlineMs: effectiveDeadline(parsed.data, retentionDays),
+        });
       },
     },
   });
   worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
   worker.on('failed', (job: Job<ArchiveJobData> | undefined, err: Error) => {
-    if (job && job.finishedOn) deps.logger.debug({ jobId: job.id, reason: err.message }, 'job failed for good');
+    if (job && job.finishedOn) {
+      deps.logger.debug({ jobId: job.id, reason: err.message }, 'job failed for good');
+    }
   });
   return worker;
 }

@@ -6,7 +6,8 @@ export type FileCase = {
   kind: 'whatsapp' | 'max';
   idInstance: string;
   typeMessage: FileMessageType;
-  typeWebhook?: 'incomingMessageReceived' | 'outgoingMessageReceived' | 'outgoingAPIMessageReceived';
+  typeWebhook?:
+    'incomingMessageReceived' | 'outgoingMessageReceived' | 'outgoingAPIMessageReceived';
   chatId: string;
   idMessage: string;
   fileName?: string;
@@ -21,9 +22,17 @@ export type FileCase = {
 export function fileJob(fake: FakeGreenApi, c: FileCase) {
   const timestamp = c.timestamp ?? Math.floor(Date.now() / 1000);
   const added = fake.addFile({ ...c, timestamp });
-  const hook = fileWebhook({ ...c, timestamp, downloadUrl: c.downloadUrl ?? added.downloadUrl, fileName: c.fileName ?? added.fileName, mimeType: c.mimeType ?? added.mimeType });
+  const hook = fileWebhook({
+    ...c,
+    timestamp,
+    downloadUrl: c.downloadUrl ?? added.downloadUrl,
+    fileName: c.fileName ?? added.fileName,
+    mimeType: c.mimeType ?? added.mimeType,
+  });
   const result = classifyWebhook(JSON.parse(JSON.stringify(hook)));
-  if (result.kind !== 'file') throw new Error(`fixture is not a file webhook: ${JSON.stringify(result)}`);
+  if (result.kind !== 'file') {
+    throw new Error(`fixture is not a file webhook: ${JSON.stringify(result)}`);
+  }
   const data: ArchiveJobData = jobFromWebhook(result.webhook, c.kind, 'webhook');
   return { data, added, hook };
 }

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
-import { getObjectBytes, listAllKeys, listMultipartUploads, s3ClientConfig } from '@archiver/testkit';
+import {
+  getObjectBytes,
+  listAllKeys,
+  listMultipartUploads,
+  s3ClientConfig,
+} from '@archiver/testkit';
 import { MAX, WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob, keysOf } from './corpus.js';
 import { spawnApp, type SpawnedApp } from './process.js';
@@ -52,35 +57,70 @@ function startWorkerProcess() {
 describe('worker processes', () => {
   it('loses nothing when a worker is killed with SIGKILL mid-upload: one object after restart, no dangling upload', async () => {
     const size = 24 * 1024 * 1024;
-    const job = fileJob(p.fake, { kind: 'whatsapp', idInstance: WA.idInstance, typeMessage: 'videoMessage', chatId: '7@c.us', idMessage: 'KILL9', size });
+    const job = fileJob(p.fake, {
+      kind: 'whatsapp',
+      idInstance: WA.idInstance,
+      typeMessage: 'videoMessage',
+      chatId: '7@c.us',
+      idMessage: 'KILL9',
+      size,
+    });
     // The first download sends 17 MiB (two 8 MiB parts reach S3) and then hangs.
     p.fake.scriptFile('KILL9', [{ stallAfter: 17 * 1024 * 1024 }]);
     const first = startWorkerProcess();
     const { jobId } = await p.writer.write(job.data);
-    await expect.poll(() => listMultipartUploads(s3, inject('s3').bucket, `${p.prefix}/`), { timeout: 30_000, interval: 100 }).toHaveLength(1);
+    await expect
+      .poll(() => listMultipartUploads(s3, inject('s3').bucket, `${p.prefix}/`), {
+        timeout: 30_000,
+        interval: 100,
+      })
+      .toHaveLength(1);
     const [, signal] = await first.kill('SIGKILL');
     expect(signal).toBe('SIGKILL');
 
     startWorkerProcess();
-    await expect.poll(() => jobState(p.queue, jobId), { timeout: 30_000, interval: 100 }).toBe('completed');
+    await expect
+      .poll(() => jobState(p.queue, jobId), { timeout: 30_000, interval: 100 })
+      .toBe('completed');
     const { fileKey, sidecarKey } = keysOf(`${p.prefix}/`, job.data);
     const bytes = await getObjectBytes(s3, inject('s3').bucket, fileKey);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(job.added.sha256);
-    expect((await listAllKeys(s3, inject('s3').bucket, `${p.prefix}/`)).sort()).toEqual([fileKey, sidecarKey].sort());
+    expect((await listAllKeys(s3, inject('s3').bucket, `${p.prefix}/`)).sort()).toEqual(
+      [fileKey, sidecarKey].sort(),
+    );
     expect(await listMultipartUploads(s3, inject('s3').bucket, `${p.prefix}/`)).toEqual([]);
   });
 
   it('on SIGTERM stops taking jobs, finishes the one in flight and exits 0', async () => {
     for (const c of children) c.child.kill('SIGKILL');
-    const job = fileJob(p.fake, { kind: 'whatsapp', idInstance: WA.idInstance, typeMessage: 'documentMessage', chatId: '7@c.us', idMessage: 'TERM1', size: 4096 });
+    const job = fileJob(p.fake, {
+      kind: 'whatsapp',
+      idInstance: WA.idInstance,
+      typeMessage: 'documentMessage',
+      chatId: '7@c.us',
+      idMessage: 'TERM1',
+      size: 4096,
+    });
     p.fake.scriptFile('TERM1', [{ delayMs: 2500 }]);
     const worker = startWorkerProcess();
     const { jobId } = await p.writer.write(job.data);
-    await expect.poll(() => p.fake.count('file'), { timeout: 30_000, interval: 50 }).toBeGreaterThan(0);
-    await expect.poll(() => jobState(p.queue, jobId), { timeout: 10_000, interval: 50 }).toBe('active');
-    const waiting = fileJob(p.fake, { kind: 'whatsapp', idInstance: WA.idInstance, typeMessage: 'documentMessage', chatId: '7@c.us', idMessage: 'TERM2' });
+    await expect
+      .poll(() => p.fake.count('file'), { timeout: 30_000, interval: 50 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => jobState(p.queue, jobId), { timeout: 10_000, interval: 50 })
+      .toBe('active');
+    const waiting = fileJob(p.fake, {
+      kind: 'whatsapp',
+      idInstance: WA.idInstance,
+      typeMessage: 'documentMessage',
+      chatId: '7@c.us',
+      idMessage: 'TERM2',
+    });
     const exit = worker.kill('SIGTERM');
-    await expect.poll(() => worker.output(), { timeout: 5000, interval: 20 }).toContain('stopping: finishing in-flight jobs');
+    await expect
+      .poll(() => worker.output(), { timeout: 5000, interval: 20 })
+      .toContain('stopping: finishing in-flight jobs');
     // Queued while the worker drains: it must not be taken.
     const later = await p.writer.write(waiting.data);
     const [code] = await exit;

@@ -17,21 +17,36 @@ import {
 import { s3ClientConfig, startFakeGreenApi } from '@archiver/testkit';
 import { startWorker, type RunningWorker } from '../src/app.js';
 
-export const WA = { idInstance: '1101000001', apiTokenInstance: 'wa-api-token-7f3a9c', kind: 'whatsapp' as const };
-export const MAX = { idInstance: '3100000000', apiTokenInstance: 'max-api-token-b81e44', kind: 'max' as const };
+export const WA = {
+  idInstance: '1101000001',
+  apiTokenInstance: 'wa-api-token-7f3a9c',
+  kind: 'whatsapp' as const,
+};
+export const MAX = {
+  idInstance: '3100000000',
+  apiTokenInstance: 'max-api-token-b81e44',
+  kind: 'max' as const,
+};
 
 /**
  * A worker wired to the shared Redis and S3 of the int project and a fresh fake Green-API,
  * each test file under its own queue prefix and S3 prefix. Logs are captured in memory so a
  * test can assert that no secret reached them.
  */
-export async function startPipeline(env: Record<string, string> = {}, opts: { s3Endpoint?: string } = {}) {
+export async function startPipeline(
+  env: Record<string, string> = {},
+  opts: { s3Endpoint?: string } = {},
+) {
   const fake = await startFakeGreenApi();
   fake.addInstance(WA);
   fake.addInstance(MAX);
   const s3 = inject('s3');
   const prefix = `t${randomUUID().slice(0, 8)}`;
-  const instances = [WA, MAX].map((i) => ({ ...i, apiUrl: fake.url, webhookToken: `hook-${i.idInstance}` }));
+  const instances = [WA, MAX].map((i) => ({
+    ...i,
+    apiUrl: fake.url,
+    webhookToken: `hook-${i.idInstance}`,
+  }));
   const config = loadConfig(
     {
       REDIS_URL: inject('redisUrl'),
@@ -65,7 +80,10 @@ export async function startPipeline(env: Record<string, string> = {}, opts: { s3
     retentionDays: retentionResolver(instanceMap(config.instances), config.retentionDays),
   });
   const s3Overrides = { ...s3ClientConfig(s3), endpoint: opts.s3Endpoint ?? s3.endpoint };
-  let worker: RunningWorker | undefined = await startWorker(config, logger, { port: 0, s3: s3Overrides });
+  let worker: RunningWorker | undefined = await startWorker(config, logger, {
+    port: 0,
+    s3: s3Overrides,
+  });
   return {
     fake,
     config,

@@ -48,21 +48,42 @@ describe('worker operations', () => {
     const now = Math.floor(Date.now() / 1000);
     // Written freshest first; deadlines 14, 10 and 2 days away.
     const ages = [1, 5, 13];
-    const jobs = ages.map((days, i) => fileJob(p.fake, { kind: 'whatsapp', idInstance: WA.idInstance, typeMessage: 'imageMessage', chatId: '11@c.us', idMessage: `PRIO${i}`, timestamp: now - days * 86_400 }));
+    const jobs = ages.map((days, i) =>
+      fileJob(p.fake, {
+        kind: 'whatsapp',
+        idInstance: WA.idInstance,
+        typeMessage: 'imageMessage',
+        chatId: '11@c.us',
+        idMessage: `PRIO${i}`,
+        timestamp: now - days * 86_400,
+      }),
+    );
     const ids: string[] = [];
     for (const job of jobs) {
       ids.push((await p.writer.write(job.data)).jobId);
       const expected = (job.data.timestamp + 15 * 86_400) * 1000 - Date.now();
-      const smallest = Math.min(...jobs.slice(0, ids.length).map((j) => (j.data.timestamp + 15 * 86_400) * 1000 - Date.now()));
+      const smallest = Math.min(
+        ...jobs
+          .slice(0, ids.length)
+          .map((j) => (j.data.timestamp + 15 * 86_400) * 1000 - Date.now()),
+      );
       const value = gauge((await get('/metrics')).text, 'archiver_oldest_deadline_seconds');
       expect(value).toBeCloseTo(smallest / 1000, -1);
       expect(value).toBeLessThanOrEqual(expected / 1000 + 1);
     }
-    expect(gauge((await get('/metrics')).text, 'archiver_oldest_deadline_seconds')).toBeLessThan(2.1 * 86_400);
+    expect(gauge((await get('/metrics')).text, 'archiver_oldest_deadline_seconds')).toBeLessThan(
+      2.1 * 86_400,
+    );
 
     await p.worker!.worker.resume();
-    for (const id of ids) await expect.poll(() => jobState(p.queue, id), { timeout: 20_000, interval: 50 }).toBe('completed');
-    const finished = await Promise.all(ids.map(async (id) => (await p.queue.getJob(id))!.finishedOn!));
+    for (const id of ids) {
+      await expect
+        .poll(() => jobState(p.queue, id), { timeout: 20_000, interval: 50 })
+        .toBe('completed');
+    }
+    const finished = await Promise.all(
+      ids.map(async (id) => (await p.queue.getJob(id))!.finishedOn!),
+    );
     // Nearest deadline (written last) finished first, the freshest last.
     expect(finished[2]).toBeLessThan(finished[1]!);
     expect(finished[1]).toBeLessThan(finished[0]!);

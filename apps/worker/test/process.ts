@@ -9,11 +9,15 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
  * condition), as `start:*` would run its build. Output is collected for assertions.
  */
 export function spawnApp(app: 'worker' | 'receiver' | 'poller', env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--conditions=@archiver/source', '--import', 'tsx', `apps/${app}/src/main.ts`], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@archiver/source', '--import', 'tsx', `apps/${app}/src/main.ts`],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

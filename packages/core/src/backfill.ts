@@ -217,7 +217,12 @@ export function createBackfill(deps: BackfillDeps) {
     ) => {
       const items = await callJournal(instance.idInstance, method, call, counts, signal);
       const invalid = (items as Partial<JournalPage>).invalid ?? 0;
-      if (invalid > 0) log.warn({ idInstance: instance.idInstance, method, invalid }, 'journal entries not understood were skipped');
+      if (invalid > 0) {
+        log.warn(
+          { idInstance: instance.idInstance, method, invalid },
+          'journal entries not understood were skipped',
+        );
+      }
       await enqueueFiles(instance, items, counts, seen);
       opts.onProgress?.({ idInstance: instance.idInstance, method, ...counts });
     };

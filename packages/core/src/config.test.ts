@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
-const worker = { S3_BUCKET: 'archive', GREEN_API_ID_INSTANCE: '1101000001', GREEN_API_TOKEN: 'tok-secret' };
+const worker = {
+  S3_BUCKET: 'archive',
+  GREEN_API_ID_INSTANCE: '1101000001',
+  GREEN_API_TOKEN: 'tok-secret',
+};
 
 function problems(env: Record<string, string>, role: Parameters<typeof loadConfig>[1]): string[] {
   try {
@@ -30,25 +34,55 @@ describe('loadConfig', () => {
       s3: { bucket: 'archive', prefix: '', region: 'us-east-1', forcePathStyle: false },
     });
     expect(config.instances).toEqual([
-      { idInstance: '1101000001', apiTokenInstance: 'tok-secret', apiUrl: 'https://api.green-api.com', delivery: 'webhook', webhookToken: undefined },
+      {
+        idInstance: '1101000001',
+        apiTokenInstance: 'tok-secret',
+        apiUrl: 'https://api.green-api.com',
+        delivery: 'webhook',
+        webhookToken: undefined,
+      },
     ]);
-    expect(config.downloadHosts).toEqual(['*.storage.yandexcloud.net', 'i.oneme.ru', 'api.green-api.com']);
+    expect(config.downloadHosts).toEqual([
+      '*.storage.yandexcloud.net',
+      'i.oneme.ru',
+      'api.green-api.com',
+    ]);
   });
 
   it('refuses a receiver without a token unless explicitly allowed', () => {
     expect(problems({}, 'receiver')[0]).toMatch(/^WEBHOOK_TOKEN: required/);
-    expect(loadConfig({ ALLOW_UNAUTHENTICATED_WEBHOOKS: 'true' }, 'receiver').allowUnauthenticatedWebhooks).toBe(true);
+    expect(
+      loadConfig({ ALLOW_UNAUTHENTICATED_WEBHOOKS: 'true' }, 'receiver')
+        .allowUnauthenticatedWebhooks,
+    ).toBe(true);
     expect(loadConfig({ WEBHOOK_TOKEN: 'hook' }, 'receiver').webhookToken).toBe('hook');
   });
 
   it('reads GREEN_API_INSTANCES from JSON or a file, sharing WEBHOOK_TOKEN as the default', () => {
     const list = [
-      { idInstance: 1101000001, apiTokenInstance: 'a', apiUrl: 'https://1101.api.green-api.com', webhookToken: 'w1' },
-      { idInstance: '3100000000', apiTokenInstance: 'b', apiUrl: 'https://3100.api.green-api.com', kind: 'max', downloadRps: 0.5 },
+      {
+        idInstance: 1101000001,
+        apiTokenInstance: 'a',
+        apiUrl: 'https://1101.api.green-api.com',
+        webhookToken: 'w1',
+      },
+      {
+        idInstance: '3100000000',
+        apiTokenInstance: 'b',
+        apiUrl: 'https://3100.api.green-api.com',
+        kind: 'max',
+        downloadRps: 0.5,
+      },
     ];
-    const env = { GREEN_API_INSTANCES: '@/etc/instances.json', WEBHOOK_TOKEN: 'shared', S3_BUCKET: 'bkt' };
+    const env = {
+      GREEN_API_INSTANCES: '@/etc/instances.json',
+      WEBHOOK_TOKEN: 'shared',
+      S3_BUCKET: 'bkt',
+    };
     const config = loadConfig(env, 'worker', { readFile: () => JSON.stringify(list) });
-    expect(config.instances.map((i) => [i.idInstance, i.kind, i.webhookToken, i.downloadRps])).toEqual([
+    expect(
+      config.instances.map((i) => [i.idInstance, i.kind, i.webhookToken, i.downloadRps]),
+    ).toEqual([
       ['1101000001', undefined, 'w1', undefined],
       ['3100000000', 'max', 'shared', 0.5],
     ]);
@@ -69,28 +103,58 @@ describe('loadConfig', () => {
       expect.stringMatching(/^S3_FORCE_PATH_STYLE: /),
       expect.stringMatching(/^LOG_LEVEL: /),
     ]);
-    const json = problems({ GREEN_API_INSTANCES: '[{"apiTokenInstance":"very-secret-token"', S3_BUCKET: 'bkt' }, 'worker');
+    const json = problems(
+      { GREEN_API_INSTANCES: '[{"apiTokenInstance":"very-secret-token"', S3_BUCKET: 'bkt' },
+      'worker',
+    );
     expect(json.join('\n')).not.toContain('very-secret-token');
     expect(json[0]).toBe('GREEN_API_INSTANCES: not valid JSON');
-    const fields = problems({ GREEN_API_INSTANCES: '[{"idInstance":"x","apiTokenInstance":"very-secret-token","apiUrl":"nope"}]' }, 'worker');
+    const fields = problems(
+      {
+        GREEN_API_INSTANCES:
+          '[{"idInstance":"x","apiTokenInstance":"very-secret-token","apiUrl":"nope"}]',
+      },
+      'worker',
+    );
     expect(fields).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^GREEN_API_INSTANCES\[0\.idInstance\]/), expect.stringMatching(/^GREEN_API_INSTANCES\[0\.apiUrl\]/), 'S3_BUCKET: required']),
+      expect.arrayContaining([
+        expect.stringMatching(/^GREEN_API_INSTANCES\[0\.idInstance\]/),
+        expect.stringMatching(/^GREEN_API_INSTANCES\[0\.apiUrl\]/),
+        'S3_BUCKET: required',
+      ]),
     );
     expect(fields.join('\n')).not.toContain('very-secret-token');
   });
 
   it('checks cross-field rules', () => {
-    expect(problems({ ...worker, ADMIN_USER: 'ops' }, 'worker')).toEqual([expect.stringMatching(/^ADMIN_USER and ADMIN_PASSWORD/)]);
-    expect(problems({ ...worker, S3_OBJECT_LOCK_MODE: 'COMPLIANCE' }, 'worker')).toEqual([expect.stringMatching(/^S3_OBJECT_LOCK_DAYS/)]);
-    expect(problems({ ...worker, GREEN_API_TOKEN: '' , GREEN_API_ID_INSTANCE: '1' }, 'worker')).toEqual(
+    expect(problems({ ...worker, ADMIN_USER: 'ops' }, 'worker')).toEqual([
+      expect.stringMatching(/^ADMIN_USER and ADMIN_PASSWORD/),
+    ]);
+    expect(problems({ ...worker, S3_OBJECT_LOCK_MODE: 'COMPLIANCE' }, 'worker')).toEqual([
+      expect.stringMatching(/^S3_OBJECT_LOCK_DAYS/),
+    ]);
+    expect(
+      problems({ ...worker, GREEN_API_TOKEN: '', GREEN_API_ID_INSTANCE: '1' }, 'worker'),
+    ).toEqual(
       expect.arrayContaining([expect.stringMatching(/^GREEN_API_ID_INSTANCE and GREEN_API_TOKEN/)]),
     );
-    expect(problems({ ...worker, RETRY_BASE_DELAY_MS: '10', RETRY_MAX_DELAY_MS: '5' }, 'worker')).toEqual([expect.stringMatching(/^RETRY_BASE_DELAY_MS/)]);
+    expect(
+      problems({ ...worker, RETRY_BASE_DELAY_MS: '10', RETRY_MAX_DELAY_MS: '5' }, 'worker'),
+    ).toEqual([expect.stringMatching(/^RETRY_BASE_DELAY_MS/)]);
   });
 
   it('reads booleans strictly and treats empty strings as unset', () => {
-    expect(loadConfig({ ...worker, S3_ENDPOINT: 'http://127.0.0.1:9000' }, 'worker').s3?.forcePathStyle).toBe(true);
-    expect(loadConfig({ ...worker, S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'false' }, 'worker').s3?.forcePathStyle).toBe(false);
-    expect(loadConfig({ ...worker, WEBHOOK_TOKEN: '', S3_PREFIX: '' }, 'worker').webhookToken).toBeUndefined();
+    expect(
+      loadConfig({ ...worker, S3_ENDPOINT: 'http://127.0.0.1:9000' }, 'worker').s3?.forcePathStyle,
+    ).toBe(true);
+    expect(
+      loadConfig(
+        { ...worker, S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'false' },
+        'worker',
+      ).s3?.forcePathStyle,
+    ).toBe(false);
+    expect(
+      loadConfig({ ...worker, WEBHOOK_TOKEN: '', S3_PREFIX: '' }, 'worker').webhookToken,
+    ).toBeUndefined();
   });
 });

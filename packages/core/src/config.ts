@@ -29,7 +29,10 @@ export const envSchema = z.object({
   ALLOW_UNAUTHENTICATED_WEBHOOKS: bool.default(false),
   /** Single-instance form: the instance's apiUrl. */
   GREEN_API_URL: z.url().default('https://api.green-api.com'),
-  GREEN_API_ID_INSTANCE: z.string().regex(/^\d{1,20}$/, 'must be digits').optional(),
+  GREEN_API_ID_INSTANCE: z
+    .string()
+    .regex(/^\d{1,20}$/, 'must be digits')
+    .optional(),
   GREEN_API_TOKEN: z.string().min(1).optional(),
   /** JSON array of instances, or `@path/to/file.json`. */
   GREEN_API_INSTANCES: z.string().min(1).optional(),
@@ -128,10 +131,14 @@ export function loadConfig(
   { readFile = (path) => readFileSync(path, 'utf8') }: LoadOptions = {},
 ): Config {
   // Compose and Kubernetes often pass unset variables as empty strings.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
   }
   const e = parsed.data;
   const problems: string[] = [];
@@ -165,7 +172,9 @@ function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: st
   }
   if (role === 'worker' || role === 'poller' || role === 'cli') {
     if (instances.length === 0) {
-      problems.push('GREEN_API_INSTANCES: no instance configured (or set GREEN_API_ID_INSTANCE and GREEN_API_TOKEN)');
+      problems.push(
+        'GREEN_API_INSTANCES: no instance configured (or set GREEN_API_ID_INSTANCE and GREEN_API_TOKEN)',
+      );
     }
   }
   if ((role === 'worker' || role === 'cli') && !e.S3_BUCKET) {
@@ -174,8 +183,13 @@ function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: st
 }
 
 function toConfig(e: Env, instances: InstanceConfig[]): Config {
-  const hosts = e.DOWNLOAD_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean) ?? DEFAULT_DOWNLOAD_HOSTS;
-  const instanceHosts = instances.flatMap((i) => [i.apiUrl, i.mediaUrl].filter((u): u is string => !!u).map((u) => new URL(u).hostname));
+  const hosts =
+    e.DOWNLOAD_HOSTS?.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean) ?? DEFAULT_DOWNLOAD_HOSTS;
+  const instanceHosts = instances.flatMap((i) =>
+    [i.apiUrl, i.mediaUrl].filter((u): u is string => !!u).map((u) => new URL(u).hostname),
+  );
   return {
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
@@ -204,7 +218,10 @@ function toConfig(e: Env, instances: InstanceConfig[]): Config {
       : undefined,
     downloadHosts: [...new Set([...hosts, ...instanceHosts])],
     quarantineMax: e.QUARANTINE_MAX,
-    backfill: { intervalMinutes: e.BACKFILL_INTERVAL_MINUTES, windowMinutes: e.BACKFILL_WINDOW_MINUTES },
+    backfill: {
+      intervalMinutes: e.BACKFILL_INTERVAL_MINUTES,
+      windowMinutes: e.BACKFILL_WINDOW_MINUTES,
+    },
     admin:
       e.ADMIN_USER && e.ADMIN_PASSWORD
         ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD, readOnly: e.ADMIN_READ_ONLY }

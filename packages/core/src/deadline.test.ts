@@ -6,7 +6,9 @@ const DAY = 86_400_000;
 describe('deadlines and priorities', () => {
   it('puts the deadline retention days after the message', () => {
     expect(deadlineOf(1_700_000_000, 15)).toBe(1_700_000_000_000 + 15 * DAY);
-    expect(effectiveDeadline({ timestamp: 1_700_000_000, graceUntil: 1_800_000_000_000 }, 15)).toBe(1_800_000_000_000);
+    expect(effectiveDeadline({ timestamp: 1_700_000_000, graceUntil: 1_800_000_000_000 }, 15)).toBe(
+      1_800_000_000_000,
+    );
   });
 
   it('serves the nearer deadline first, within BullMQ bounds', () => {

@@ -11,7 +11,10 @@ export function deadlineOf(timestampSeconds: number, retentionDays: number): num
 }
 
 /** The deadline a job actually runs to: its own, or an operator's later grace. */
-export function effectiveDeadline(data: { timestamp: number; graceUntil?: number }, retentionDays: number): number {
+export function effectiveDeadline(
+  data: { timestamp: number; graceUntil?: number },
+  retentionDays: number,
+): number {
   return Math.max(deadlineOf(data.timestamp, retentionDays), data.graceUntil ?? 0);
 }
 
@@ -30,7 +33,13 @@ export function priorityOf(deadlineMs: number): number {
  */
 export function retryDelay(
   attemptsMade: number,
-  opts: { baseDelayMs: number; maxDelayMs: number; deadlineMs: number; now?: number; random?: () => number },
+  opts: {
+    baseDelayMs: number;
+    maxDelayMs: number;
+    deadlineMs: number;
+    now?: number;
+    random?: () => number;
+  },
 ): number {
   const now = opts.now ?? Date.now();
   const random = opts.random ?? Math.random;

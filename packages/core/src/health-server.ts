@@ -5,7 +5,11 @@ import type { Registry } from 'prom-client';
  * `/healthz` (the process is alive), `/readyz` (every check passes: Redis and the bucket),
  * `/metrics`. Plain node:http: three routes do not need a framework.
  */
-export function createHealthServer(deps: { registry: Registry; checks: Record<string, () => Promise<unknown>>; timeoutMs?: number }): Server {
+export function createHealthServer(deps: {
+  registry: Registry;
+  checks: Record<string, () => Promise<unknown>>;
+  timeoutMs?: number;
+}): Server {
   const timeoutMs = deps.timeoutMs ?? 2000;
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -13,7 +17,10 @@ export function createHealthServer(deps: { registry: Registry; checks: Record<st
     if (path === '/healthz') return send(200, 'ok\n');
     if (path === '/readyz') {
       void ready().then(
-        (failed) => (failed.length === 0 ? send(200, 'ready\n') : send(503, `not ready: ${failed.join(', ')}\n`)),
+        (failed) =>
+          failed.length === 0
+            ? send(200, 'ready\n')
+            : send(503, `not ready: ${failed.join(', ')}\n`),
         () => send(503, 'not ready\n'),
       );
       return;

@@ -7,7 +7,13 @@ import type { Quarantine } from './quarantine.js';
 export type IngestOutcome =
   | { outcome: 'accepted' | 'duplicate'; jobId: string; typeWebhook: string; idInstance: string }
   | { outcome: 'ignored'; typeWebhook: string; idInstance: string }
-  | { outcome: 'quarantined'; quarantineId: string; reason: string; typeWebhook?: string; idInstance?: string };
+  | {
+      outcome: 'quarantined';
+      quarantineId: string;
+      reason: string;
+      typeWebhook?: string;
+      idInstance?: string;
+    };
 
 export type IngestSource = 'webhook' | 'poll' | 'replay';
 
@@ -21,9 +27,15 @@ export function createIngestor(deps: {
   quarantine: Quarantine;
   instances: Map<string, InstanceConfig>;
 }) {
-  return async function ingest(body: unknown, rawText: string, source: IngestSource): Promise<IngestOutcome> {
+  return async function ingest(
+    body: unknown,
+    rawText: string,
+    source: IngestSource,
+  ): Promise<IngestOutcome> {
     const result = classifyWebhook(body);
-    if (result.kind === 'ignored') return { outcome: 'ignored', typeWebhook: result.typeWebhook, idInstance: result.idInstance };
+    if (result.kind === 'ignored') {
+      return { outcome: 'ignored', typeWebhook: result.typeWebhook, idInstance: result.idInstance };
+    }
     if (result.kind === 'unrecognised') {
       const quarantineId = await deps.quarantine.add({
         receivedAt: Date.now(),
@@ -32,13 +44,23 @@ export function createIngestor(deps: {
         typeWebhook: result.typeWebhook,
         body: rawText,
       });
-      return { outcome: 'quarantined', quarantineId, reason: result.reason, typeWebhook: result.typeWebhook, idInstance: result.idInstance };
+      return {
+        outcome: 'quarantined',
+        quarantineId,
+        reason: result.reason,
+        typeWebhook: result.typeWebhook,
+        idInstance: result.idInstance,
+      };
     }
     const { webhook } = result;
     const instance = deps.instances.get(webhook.instanceData.idInstance);
     const kind = resolveKind(instance, webhook.instanceData.typeInstance);
     const written = await deps.writer.write(jobFromWebhook(webhook, kind, source));
-    return { ...written, typeWebhook: webhook.typeWebhook, idInstance: webhook.instanceData.idInstance };
+    return {
+      ...written,
+      typeWebhook: webhook.typeWebhook,
+      idInstance: webhook.instanceData.idInstance,
+    };
   };
 }
 

@@ -3,7 +3,9 @@ import type { InstanceKind } from '@archiver/greenapi';
 import type { Env } from './config.js';
 
 const instanceSchema = z.object({
-  idInstance: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)]).transform(String),
+  idInstance: z
+    .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)])
+    .transform(String),
   apiTokenInstance: z.string().min(1),
   apiUrl: z.url(),
   mediaUrl: z.url().optional(),
@@ -31,7 +33,11 @@ export type InstanceConfig = {
  * GREEN_API_INSTANCES (JSON or `@file`) or the single-instance variables. Problems are
  * appended to `problems` without ever quoting a token.
  */
-export function parseInstances(e: Env, readFile: (path: string) => string, problems: string[]): InstanceConfig[] {
+export function parseInstances(
+  e: Env,
+  readFile: (path: string) => string,
+  problems: string[],
+): InstanceConfig[] {
   const instances: InstanceConfig[] = [];
   if (e.GREEN_API_INSTANCES) {
     const raw = readInstancesSource(e.GREEN_API_INSTANCES, readFile, problems);
@@ -47,7 +53,9 @@ export function parseInstances(e: Env, readFile: (path: string) => string, probl
   }
   if (e.GREEN_API_ID_INSTANCE || e.GREEN_API_TOKEN) {
     if (!e.GREEN_API_ID_INSTANCE || !e.GREEN_API_TOKEN) {
-      problems.push('GREEN_API_ID_INSTANCE and GREEN_API_TOKEN: set both for the single-instance form');
+      problems.push(
+        'GREEN_API_ID_INSTANCE and GREEN_API_TOKEN: set both for the single-instance form',
+      );
     } else {
       instances.push({
         idInstance: e.GREEN_API_ID_INSTANCE,
@@ -60,20 +68,28 @@ export function parseInstances(e: Env, readFile: (path: string) => string, probl
   }
   const seen = new Set<string>();
   for (const instance of instances) {
-    if (seen.has(instance.idInstance)) problems.push(`GREEN_API_INSTANCES: idInstance ${instance.idInstance} appears twice`);
+    if (seen.has(instance.idInstance)) {
+      problems.push(`GREEN_API_INSTANCES: idInstance ${instance.idInstance} appears twice`);
+    }
     seen.add(instance.idInstance);
     instance.webhookToken ??= e.WEBHOOK_TOKEN;
   }
   return instances;
 }
 
-function readInstancesSource(value: string, readFile: (path: string) => string, problems: string[]): unknown {
+function readInstancesSource(
+  value: string,
+  readFile: (path: string) => string,
+  problems: string[],
+): unknown {
   let text = value;
   if (value.startsWith('@')) {
     try {
       text = readFile(value.slice(1));
     } catch (err) {
-      problems.push(`GREEN_API_INSTANCES: cannot read ${value.slice(1)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      problems.push(
+        `GREEN_API_INSTANCES: cannot read ${value.slice(1)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
       return undefined;
     }
   }
@@ -87,7 +103,11 @@ function readInstancesSource(value: string, readFile: (path: string) => string, 
 }
 
 /** Per-instance downloadFile budget: its own setting, else DOWNLOAD_RPS, else by kind. */
-export function downloadRpsFor(instance: Pick<InstanceConfig, 'downloadRps'>, kind: InstanceKind, fallback?: number): number {
+export function downloadRpsFor(
+  instance: Pick<InstanceConfig, 'downloadRps'>,
+  kind: InstanceKind,
+  fallback?: number,
+): number {
   return instance.downloadRps ?? fallback ?? (kind === 'max' ? 1 : 5);
 }
 
@@ -97,5 +117,6 @@ export function instanceMap(instances: InstanceConfig[]): Map<string, InstanceCo
 
 /** An instance's own retentionDays (WhatsApp's window is not published), else the default. */
 export function retentionResolver(instances: Map<string, InstanceConfig>, fallbackDays: number) {
-  return (job: { idInstance: string }): number => instances.get(job.idInstance)?.retentionDays ?? fallbackDays;
+  return (job: { idInstance: string }): number =>
+    instances.get(job.idInstance)?.retentionDays ?? fallbackDays;
 }

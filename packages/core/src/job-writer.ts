@@ -1,12 +1,23 @@
 import type { Redis } from 'ioredis';
 import { deadlineOf } from './deadline.js';
-import { archiveJobRequest, knownJobIds, type ArchiveJobRequest, type ArchiveQueue, type ArchiverKeys } from './queue.js';
+import {
+  archiveJobRequest,
+  knownJobIds,
+  type ArchiveJobRequest,
+  type ArchiveQueue,
+  type ArchiverKeys,
+} from './queue.js';
 import type { ArchiveJobData } from './job.js';
 import { currentTraceMetadata } from './telemetry.js';
 
 export type WriteResult = { outcome: 'accepted' | 'duplicate'; jobId: string };
 
-type Pending = { request: ArchiveJobRequest; deadline: number; resolve: (r: WriteResult) => void; reject: (e: unknown) => void };
+type Pending = {
+  request: ArchiveJobRequest;
+  deadline: number;
+  resolve: (r: WriteResult) => void;
+  reject: (e: unknown) => void;
+};
 
 /**
  * Batches written at once. More than one keeps Redis busy while a batch's replies wait for
@@ -23,7 +34,12 @@ const MAX_BATCHES_IN_FLIGHT = 4;
  * already), so "200 only after the job is stored" holds. A failed batch rejects every caller
  * in it; their retries are deduplicated by job id.
  */
-export function createJobWriter(deps: { redis: Redis; queue: ArchiveQueue; keys: ArchiverKeys; retentionDays: (data: ArchiveJobData) => number }) {
+export function createJobWriter(deps: {
+  redis: Redis;
+  queue: ArchiveQueue;
+  keys: ArchiverKeys;
+  retentionDays: (data: ArchiveJobData) => number;
+}) {
   let pending: Pending[] = [];
   let inFlight = 0;
   let scheduled = false;
@@ -52,17 +68,24 @@ export function createJobWriter(deps: { redis: Redis; queue: ArchiveQueue; keys:
 
   async function writeBatch(batch: Pending[]) {
     try {
-      const known = await knownJobIds(deps.redis, deps.keys, [...new Set(batch.map((p) => p.request.opts.jobId))]);
+      const known = await knownJobIds(deps.redis, deps.keys, [
+        ...new Set(batch.map((p) => p.request.opts.jobId)),
+      ]);
       const fresh = new Map<string, Pending>();
       for (const p of batch) {
-        if (!known.has(p.request.opts.jobId) && !fresh.has(p.request.opts.jobId)) fresh.set(p.request.opts.jobId, p);
+        if (!known.has(p.request.opts.jobId) && !fresh.has(p.request.opts.jobId)) {
+          fresh.set(p.request.opts.jobId, p);
+        }
       }
       if (fresh.size > 0) {
         const adds = [...fresh.values()];
         // The deadline index goes first on the same connection, so Redis runs it first, without
         // a round trip of its own: a stale entry is cleaned by the gauge, a missing one would
         // hide a job from the SLO.
-        const indexed = deps.redis.zadd(deps.keys.deadlines, ...adds.flatMap((p) => [p.deadline, p.request.opts.jobId]));
+        const indexed = deps.redis.zadd(
+          deps.keys.deadlines,
+          ...adds.flatMap((p) => [p.deadline, p.request.opts.jobId]),
+        );
         await Promise.all([indexed, deps.queue.addBulk(adds.map((p) => p.request))]);
       }
       for (const p of batch) {
@@ -82,7 +105,12 @@ export function createJobWriter(deps: { redis: Redis; queue: ArchiveQueue; keys:
       const metadata = currentTraceMetadata();
       if (metadata) request.opts.telemetry = { metadata };
       return new Promise<WriteResult>((resolve, reject) => {
-        pending.push({ request, deadline: deadlineOf(data.timestamp, retentionDays), resolve, reject });
+        pending.push({
+          request,
+          deadline: deadlineOf(data.timestamp, retentionDays),
+          resolve,
+          reject,
+        });
         schedule();
       });
     },

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { classifyWebhook } from '@archiver/greenapi';
-import { archiveJobId, archiveJobSchema, jobFromJournal, jobFromWebhook, withoutThumbnails } from './job.js';
+import {
+  archiveJobId,
+  archiveJobSchema,
+  jobFromJournal,
+  jobFromWebhook,
+  withoutThumbnails,
+} from './job.js';
 
 const body = {
   typeWebhook: 'incomingMessageReceived',
@@ -10,7 +16,12 @@ const body = {
   senderData: { chatId: '71231234567@c.us', sender: '71234567890@c.us' },
   messageData: {
     typeMessage: 'imageMessage',
-    fileMessageData: { downloadUrl: 'https://sw-media-1101.storage.yandexcloud.net/1/a.jpg', jpegThumbnail: '/9j/4AAQSkZJRg', mimeType: 'image/jpeg', fileName: 'a.jpg' },
+    fileMessageData: {
+      downloadUrl: 'https://sw-media-1101.storage.yandexcloud.net/1/a.jpg',
+      jpegThumbnail: '/9j/4AAQSkZJRg',
+      mimeType: 'image/jpeg',
+      fileName: 'a.jpg',
+    },
     quotedMessage: { stanzaId: 'X', jpegThumbnail: 'AAAA' },
   },
 };
@@ -28,14 +39,26 @@ describe('archive jobs', () => {
     if (result.kind !== 'file') throw new Error('expected a file');
     const data = jobFromWebhook(result.webhook, 'whatsapp', 'webhook', 42);
     expect(archiveJobSchema.parse(data)).toEqual(data);
-    expect(data).toMatchObject({ idInstance: '1101000002', chatId: '71231234567@c.us', fileName: 'a.jpg', tooLarge: false, receivedAt: 42 });
+    expect(data).toMatchObject({
+      idInstance: '1101000002',
+      chatId: '71231234567@c.us',
+      fileName: 'a.jpg',
+      tooLarge: false,
+      receivedAt: 42,
+    });
     expect(JSON.stringify(data)).not.toContain('jpegThumbnail');
   });
 
   it('records {{SWE002}} as too large without a link', () => {
-    const result = classifyWebhook({ ...body, messageData: { ...body.messageData, fileMessageData: { downloadUrl: '{{SWE002}}' } } });
+    const result = classifyWebhook({
+      ...body,
+      messageData: { ...body.messageData, fileMessageData: { downloadUrl: '{{SWE002}}' } },
+    });
     if (result.kind !== 'file') throw new Error('expected a file');
-    expect(jobFromWebhook(result.webhook, 'max', 'webhook')).toMatchObject({ tooLarge: true, kind: 'max' });
+    expect(jobFromWebhook(result.webhook, 'max', 'webhook')).toMatchObject({
+      tooLarge: true,
+      kind: 'max',
+    });
   });
 
   it('builds job data from a flat journal item', () => {
@@ -49,11 +72,17 @@ describe('archive jobs', () => {
       fileName: 'd.pdf',
       jpegThumbnail: 'AAAA',
     });
-    expect(data).toMatchObject({ source: 'journal', typeWebhook: 'outgoingMessageReceived', fileName: 'd.pdf' });
+    expect(data).toMatchObject({
+      source: 'journal',
+      typeWebhook: 'outgoingMessageReceived',
+      fileName: 'd.pdf',
+    });
     expect(JSON.stringify(data)).not.toContain('AAAA');
   });
 
   it('strips thumbnails at any depth and nothing else', () => {
-    expect(withoutThumbnails({ a: [{ jpegThumbnail: 'x', b: 1 }], jpegThumbnail: 'y', c: null })).toEqual({ a: [{ b: 1 }], c: null });
+    expect(
+      withoutThumbnails({ a: [{ jpegThumbnail: 'x', b: 1 }], jpegThumbnail: 'y', c: null }),
+    ).toEqual({ a: [{ b: 1 }], c: null });
   });
 });

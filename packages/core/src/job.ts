@@ -55,12 +55,17 @@ export type ArchiveJobData = z.infer<typeof archiveJobSchema>;
 export function archiveJobId(idInstance: string, chatId: string, idMessage: string): string {
   // 22 base64url characters = 132 bits: collisions are out of reach, and the id is stored
   // several times per job (hash key, sorted sets, events).
-  const digest = createHash('sha256').update(`${idInstance}\n${chatId}\n${idMessage}`).digest('base64url');
+  const digest = createHash('sha256')
+    .update(`${idInstance}\n${chatId}\n${idMessage}`)
+    .digest('base64url');
   return `${idInstance}-${digest.slice(0, 22)}`;
 }
 
 /** An instance's configured kind wins over the webhook's typeInstance (design.md §2). */
-export function resolveKind(instance: Pick<InstanceConfig, 'kind'> | undefined, typeInstance: string | undefined): InstanceKind {
+export function resolveKind(
+  instance: Pick<InstanceConfig, 'kind'> | undefined,
+  typeInstance: string | undefined,
+): InstanceKind {
   return instance?.kind ?? kindFromTypeInstance(typeInstance);
 }
 
@@ -89,7 +94,12 @@ export function jobFromWebhook(
 }
 
 /** Journal items carry file fields flat (greenapi.md §8). */
-export function jobFromJournal(idInstance: string, kind: InstanceKind, item: JournalItem, now = Date.now()): ArchiveJobData {
+export function jobFromJournal(
+  idInstance: string,
+  kind: InstanceKind,
+  item: JournalItem,
+  now = Date.now(),
+): ArchiveJobData {
   const downloadUrl = nonEmpty(item.downloadUrl);
   return {
     source: 'journal',

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { objectKeys, safeSegment } from './keys.js';
 
-const base = { prefix: 'archive/', kind: 'whatsapp' as const, idInstance: '1101000001', chatId: '71234567890@c.us', idMessage: 'ABC', timestamp: 1705473041 };
+const base = {
+  prefix: 'archive/',
+  kind: 'whatsapp' as const,
+  idInstance: '1101000001',
+  chatId: '71234567890@c.us',
+  idMessage: 'ABC',
+  timestamp: 1705473041,
+};
 
 describe('objectKeys', () => {
   it('follows the documented layout with the UTC date of the message', () => {

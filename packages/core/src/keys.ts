@@ -52,7 +52,9 @@ export function safeSegment(name: string): string {
 function fileSegment(p: KeyParts): string {
   const name = p.fileName?.trim() ? p.fileName : `${p.idMessage}${extensionFor(p.mimeType)}`;
   // The sidecar's name is reserved: a file called message.json gets a hashed name.
-  if (name === SIDECAR_NAME) return cutKeepingExtension('message', MAX_SEGMENT_BYTES, `~${shortHash(name)}.json`);
+  if (name === SIDECAR_NAME) {
+    return cutKeepingExtension('message', MAX_SEGMENT_BYTES, `~${shortHash(name)}.json`);
+  }
   return safeSegment(name);
 }
 

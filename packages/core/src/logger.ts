@@ -22,11 +22,19 @@ const REDACT = [
  * configured secrets' values: a token that slips into a message or an error text (Green-API
  * puts the token in the URL path) never reaches the output.
  */
-export function createLogger(opts: { level: string; name: string; secrets?: string[]; destination?: DestinationStream }): Logger {
+export function createLogger(opts: {
+  level: string;
+  name: string;
+  secrets?: string[];
+  destination?: DestinationStream;
+}): Logger {
   const destination = opts.destination ?? pino.destination({ fd: 1, sync: false });
   const secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
   const stream = secrets.length > 0 ? scrubbing(destination, secrets) : destination;
-  return pino({ level: opts.level, name: opts.name, redact: { paths: REDACT, censor: '[redacted]' } }, stream);
+  return pino(
+    { level: opts.level, name: opts.name, redact: { paths: REDACT, censor: '[redacted]' } },
+    stream,
+  );
 }
 
 export function scrubSecrets(text: string, secrets: string[]): string {

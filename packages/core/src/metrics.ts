@@ -4,13 +4,23 @@ import type { ArchiveQueue, ArchiverKeys } from './queue.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'] as const;
+const QUEUE_STATES = [
+  'waiting',
+  'prioritized',
+  'active',
+  'delayed',
+  'failed',
+  'completed',
+  'waiting-children',
+] as const;
 
 /**
  * The design.md §3 metric names, on one registry per process. Both processes expose all of
  * them (a counter a process never touches stays at zero), plus Node's default metrics.
  */
-export function createMetrics(opts: { queue?: ArchiveQueue; redis?: Redis; keys?: ArchiverKeys } = {}) {
+export function createMetrics(
+  opts: { queue?: ArchiveQueue; redis?: Redis; keys?: ArchiverKeys } = {},
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -40,7 +50,11 @@ export function createMetrics(opts: { queue?: ArchiveQueue; redis?: Redis; keys?
       labelNames: ['outcome', 'reason'] as const,
       registers,
     }),
-    bytesArchived: new Counter({ name: 'archiver_bytes_archived_total', help: 'Bytes written to S3 as archived files', registers }),
+    bytesArchived: new Counter({
+      name: 'archiver_bytes_archived_total',
+      help: 'Bytes written to S3 as archived files',
+      registers,
+    }),
     jobDuration: new Histogram({
       name: 'archiver_job_duration_seconds',
       help: 'Duration of one archive attempt',
@@ -77,7 +91,9 @@ export function createMetrics(opts: { queue?: ArchiveQueue; redis?: Redis; keys?
       help: 'Unrecognised webhook bodies kept in quarantine',
       registers,
       async collect() {
-        if (opts.redis && opts.keys) this.set(await opts.redis.zcard(opts.keys.quarantine).catch(() => 0));
+        if (opts.redis && opts.keys) {
+          this.set(await opts.redis.zcard(opts.keys.quarantine).catch(() => 0));
+        }
       },
     }),
     queueJobs: new Gauge({

@@ -30,7 +30,11 @@ export function createQuarantine(redis: Redis, keys: ArchiverKeys, max: number) 
         .exec();
       const overflow = (results?.[2]?.[1] as string[] | undefined) ?? [];
       if (overflow.length > 0) {
-        await redis.multi().zrem(keys.quarantine, ...overflow).hdel(keys.quarantineBodies, ...overflow).exec();
+        await redis
+          .multi()
+          .zrem(keys.quarantine, ...overflow)
+          .hdel(keys.quarantineBodies, ...overflow)
+          .exec();
       }
       return id;
     },
@@ -40,7 +44,9 @@ export function createQuarantine(redis: Redis, keys: ArchiverKeys, max: number) 
       const ids = await redis.zrevrange(keys.quarantine, offset, offset + count - 1);
       if (ids.length === 0) return [];
       const bodies = await redis.hmget(keys.quarantineBodies, ...ids);
-      return bodies.filter((b): b is string => b !== null).map((b) => JSON.parse(b) as QuarantineEntry);
+      return bodies
+        .filter((b): b is string => b !== null)
+        .map((b) => JSON.parse(b) as QuarantineEntry);
     },
 
     async get(id: string): Promise<QuarantineEntry | undefined> {

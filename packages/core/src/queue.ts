@@ -20,11 +20,23 @@ const ATTEMPTS = 100_000;
 
 export type ArchiveQueue = Queue<ArchiveJobData, unknown, string>;
 
-export function createArchiveQueue(connection: Redis, prefix: string, telemetry?: Telemetry): ArchiveQueue {
-  return new Queue<ArchiveJobData, unknown, string>(ARCHIVE_QUEUE, { connection, prefix, telemetry });
+export function createArchiveQueue(
+  connection: Redis,
+  prefix: string,
+  telemetry?: Telemetry,
+): ArchiveQueue {
+  return new Queue<ArchiveJobData, unknown, string>(ARCHIVE_QUEUE, {
+    connection,
+    prefix,
+    telemetry,
+  });
 }
 
-export type ArchiveJobRequest = { name: string; data: ArchiveJobData; opts: JobsOptions & { jobId: string } };
+export type ArchiveJobRequest = {
+  name: string;
+  data: ArchiveJobData;
+  opts: JobsOptions & { jobId: string };
+};
 
 export function archiveJobRequest(data: ArchiveJobData, retentionDays: number): ArchiveJobRequest {
   const deadline = deadlineOf(data.timestamp, retentionDays);
@@ -63,7 +75,11 @@ export type ArchiverKeys = ReturnType<typeof archiverKeys>;
  * Which of these job ids are already known: queued, running, failed or finished within the
  * retention window. One pipelined round trip for a whole batch.
  */
-export async function knownJobIds(redis: Redis, keys: ArchiverKeys, jobIds: string[]): Promise<Set<string>> {
+export async function knownJobIds(
+  redis: Redis,
+  keys: ArchiverKeys,
+  jobIds: string[],
+): Promise<Set<string>> {
   if (jobIds.length === 0) return new Set();
   const pipeline = redis.pipeline();
   for (const id of jobIds) pipeline.exists(keys.job(id), keys.done(id));
@@ -77,7 +93,13 @@ export async function knownJobIds(redis: Redis, keys: ArchiverKeys, jobIds: stri
 }
 
 /** Records that a job ended, so a later duplicate is recognised after the job is removed. */
-export async function markDone(redis: Redis, keys: ArchiverKeys, jobId: string, status: string, deadlineMs: number) {
+export async function markDone(
+  redis: Redis,
+  keys: ArchiverKeys,
+  jobId: string,
+  status: string,
+  deadlineMs: number,
+) {
   await redis
     .multi()
     .set(keys.done(jobId), status, 'EX', Math.ceil(markerTtlSeconds(deadlineMs)))

@@ -84,7 +84,13 @@ return redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
 `;
 
 type LimiterRedis = Redis & {
-  archiverAdmit(inflight: string, limit: number, windowMs: number, member: string, holdMs: number): Promise<number>;
+  archiverAdmit(
+    inflight: string,
+    limit: number,
+    windowMs: number,
+    member: string,
+    holdMs: number,
+  ): Promise<number>;
   archiverRelease(inflight: string, member: string): Promise<number>;
   archiverAcquire(
     slot: string,
@@ -115,7 +121,12 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
      * later one is held for the caller, who should come back then (a worker delays the job,
      * freeing its place for other instances) and pass it as `reservedAt`.
      */
-    async acquire(idInstance: string, method: string, rps: number, opts: { maxWaitMs: number; reservedAt?: number }): Promise<Acquired> {
+    async acquire(
+      idInstance: string,
+      method: string,
+      rps: number,
+      opts: { maxWaitMs: number; reservedAt?: number },
+    ): Promise<Acquired> {
       const intervalMs = Math.ceil(1000 / (rps * RATE_SAFETY));
       // Sending later than this after the slot could put two requests closer than the budget
       // allows; the 3 % spacing margin absorbs it.
@@ -135,7 +146,13 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
      * Runs `send` once the request fits the budget counted by arrival (see ADMIT), and keeps
      * it counted for a window after its answer. Use it around every rate-limited call.
      */
-    async admitted<T>(idInstance: string, method: string, rps: number, send: () => Promise<T>, opts: { holdMs: number; signal?: AbortSignal }): Promise<T> {
+    async admitted<T>(
+      idInstance: string,
+      method: string,
+      rps: number,
+      send: () => Promise<T>,
+      opts: { holdMs: number; signal?: AbortSignal },
+    ): Promise<T> {
       const limit = Math.max(1, Math.floor(rps));
       const windowMs = Math.ceil((1000 * limit) / rps);
       const key = `${keys.rate(idInstance, method)}:inflight`;
@@ -154,7 +171,11 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
 
     /** Records a 429; returns how long the (instance, method) is now blocked, in ms. */
     penalize(idInstance: string, method: string, retryAfterMs?: number): Promise<number> {
-      return r.archiverPenalize(keys.penalty(idInstance, method), `${keys.penalty(idInstance, method)}:level`, retryAfterMs ?? 0);
+      return r.archiverPenalize(
+        keys.penalty(idInstance, method),
+        `${keys.penalty(idInstance, method)}:level`,
+        retryAfterMs ?? 0,
+      );
     },
   };
 }

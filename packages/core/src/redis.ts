@@ -5,7 +5,11 @@ import { Redis, type RedisOptions } from 'ioredis';
  * Worker). Producers fail fast instead, so the receiver answers 503 while Redis is down
  * rather than holding Green-API's request open.
  */
-export function createRedis(url: string, role: 'worker' | 'producer', extra: RedisOptions = {}): Redis {
+export function createRedis(
+  url: string,
+  role: 'worker' | 'producer',
+  extra: RedisOptions = {},
+): Redis {
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }

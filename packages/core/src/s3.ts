@@ -5,7 +5,10 @@ import type { S3Config } from './config.js';
  * One S3 client per process. Credentials come from the standard AWS SDK chain. Checksums
  * are sent on every upload (`WHEN_SUPPORTED`) so S3 verifies the bytes it stores.
  */
-export function createS3Client(config: S3Config, overrides: Partial<S3ClientConfig> = {}): S3Client {
+export function createS3Client(
+  config: S3Config,
+  overrides: Partial<S3ClientConfig> = {},
+): S3Client {
   return new S3Client({
     region: config.region,
     endpoint: config.endpoint,

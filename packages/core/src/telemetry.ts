@@ -17,29 +17,38 @@ export type TelemetryHandle = {
  * the URL path, which instrumentations record in several attributes: every span is scrubbed
  * of the configured secrets on its way out.
  */
-export async function startTelemetry(opts: { serviceName: string; endpoint?: string; secrets: string[] }): Promise<TelemetryHandle | undefined> {
+export async function startTelemetry(opts: {
+  serviceName: string;
+  endpoint?: string;
+  secrets: string[];
+}): Promise<TelemetryHandle | undefined> {
   if (!opts.endpoint) return undefined;
   const { register } = await import('node:module');
   // ESM modules (node:http, the AWS SDK's ES build) are patched through this loader hook.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-  const [{ NodeSDK }, { OTLPTraceExporter }, { UndiciInstrumentation }, { HttpInstrumentation }, { BullMQOtel }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-node'),
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/instrumentation-undici'),
-      import('@opentelemetry/instrumentation-http'),
-      import('bullmq-otel'),
-    ]);
+  const [
+    { NodeSDK },
+    { OTLPTraceExporter },
+    { UndiciInstrumentation },
+    { HttpInstrumentation },
+    { BullMQOtel },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/instrumentation-http'),
+    import('bullmq-otel'),
+  ]);
   const sdk = new NodeSDK({
     serviceName: opts.serviceName,
     traceExporter: scrubbingExporter(new OTLPTraceExporter(), opts.secrets),
-    instrumentations: [
-      new UndiciInstrumentation(),
-      new HttpInstrumentation(),
-    ],
+    instrumentations: [new UndiciInstrumentation(), new HttpInstrumentation()],
   });
   sdk.start();
-  return { bullmq: new BullMQOtel({ tracerName: 'greenapi-archiver' }), shutdown: () => sdk.shutdown() };
+  return {
+    bullmq: new BullMQOtel({ tracerName: 'greenapi-archiver' }),
+    shutdown: () => sdk.shutdown(),
+  };
 }
 
 type ExportedSpan = { name: string; attributes: Record<string, unknown> };
@@ -50,15 +59,23 @@ type SpanExporterLike<S extends ExportedSpan> = {
 };
 
 /** Wraps an exporter so no span leaves the process with a secret in its name or attributes. */
-function scrubbingExporter<S extends ExportedSpan>(inner: SpanExporterLike<S>, secrets: string[]): SpanExporterLike<S> {
-  const clean = (value: unknown): unknown => (typeof value === 'string' ? scrubSecrets(value, secrets) : value);
+function scrubbingExporter<S extends ExportedSpan>(
+  inner: SpanExporterLike<S>,
+  secrets: string[],
+): SpanExporterLike<S> {
+  const clean = (value: unknown): unknown =>
+    typeof value === 'string' ? scrubSecrets(value, secrets) : value;
   return {
     export(spans, done) {
       const scrubbed = spans.map(
         (span) =>
           Object.create(span, {
             name: { value: clean(span.name) },
-            attributes: { value: Object.fromEntries(Object.entries(span.attributes).map(([k, v]) => [k, clean(v)])) },
+            attributes: {
+              value: Object.fromEntries(
+                Object.entries(span.attributes).map(([k, v]) => [k, clean(v)]),
+              ),
+            },
           }) as S,
       );
       inner.export(scrubbed, done);

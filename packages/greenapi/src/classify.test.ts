@@ -29,7 +29,11 @@ const maxImage = {
   senderData: { chatId: '-10000000000000', sender: '10000000', senderPhoneNumber: 79991112233 },
   messageData: {
     typeMessage: 'imageMessage',
-    fileMessageData: { downloadUrl: 'https://i.oneme.ru/i?r=abc', isAnimated: true, mimeType: 'image/webp' },
+    fileMessageData: {
+      downloadUrl: 'https://i.oneme.ru/i?r=abc',
+      isAnimated: true,
+      mimeType: 'image/webp',
+    },
   },
   somethingNew: { tolerated: true },
 };
@@ -52,9 +56,12 @@ describe('classifyWebhook', () => {
     expect(kindFromTypeInstance(result.webhook.instanceData.typeInstance)).toBe('max');
   });
 
-  it.each(['outgoingMessageReceived', 'outgoingAPIMessageReceived'])('accepts %s files', (typeWebhook) => {
-    expect(classifyWebhook({ ...waDocument, typeWebhook }).kind).toBe('file');
-  });
+  it.each(['outgoingMessageReceived', 'outgoingAPIMessageReceived'])(
+    'accepts %s files',
+    (typeWebhook) => {
+      expect(classifyWebhook({ ...waDocument, typeWebhook }).kind).toBe('file');
+    },
+  );
 
   it('marks {{SWE002}} as too large', () => {
     const body = structuredClone(waDocument);
@@ -64,8 +71,15 @@ describe('classifyWebhook', () => {
   });
 
   it('ignores a text message and known non-file types', () => {
-    const text = { ...waDocument, messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: 'hi' } } };
-    expect(classifyWebhook(text)).toEqual({ kind: 'ignored', typeWebhook: 'incomingMessageReceived', idInstance: '1101000001' });
+    const text = {
+      ...waDocument,
+      messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: 'hi' } },
+    };
+    expect(classifyWebhook(text)).toEqual({
+      kind: 'ignored',
+      typeWebhook: 'incomingMessageReceived',
+      idInstance: '1101000001',
+    });
     const status = {
       typeWebhook: 'outgoingMessageStatus',
       chatId: '71234567890@c.us',
@@ -75,17 +89,28 @@ describe('classifyWebhook', () => {
       status: 'noAccount',
     };
     expect(classifyWebhook(status).kind).toBe('ignored');
-    const quota = { typeWebhook: 'quotaExceeded', instanceData: { idInstance: 3100000000 }, quotaData: {} };
+    const quota = {
+      typeWebhook: 'quotaExceeded',
+      instanceData: { idInstance: 3100000000 },
+      quotaData: {},
+    };
     expect(classifyWebhook(quota).kind).toBe('ignored');
   });
 
   it('calls unknown types, broken shapes and file types without payload unrecognised', () => {
-    expect(classifyWebhook({ typeWebhook: 'somethingNew', instanceData: { idInstance: 1 } })).toMatchObject({
+    expect(
+      classifyWebhook({ typeWebhook: 'somethingNew', instanceData: { idInstance: 1 } }),
+    ).toMatchObject({
       kind: 'unrecognised',
       idInstance: '1',
     });
-    expect(classifyWebhook({ ...waDocument, idMessage: 42 })).toMatchObject({ kind: 'unrecognised', reason: expect.stringContaining('idMessage') });
-    expect(classifyWebhook({ ...waDocument, messageData: { typeMessage: 'imageMessage' } }).kind).toBe('unrecognised');
+    expect(classifyWebhook({ ...waDocument, idMessage: 42 })).toMatchObject({
+      kind: 'unrecognised',
+      reason: expect.stringContaining('idMessage'),
+    });
+    expect(
+      classifyWebhook({ ...waDocument, messageData: { typeMessage: 'imageMessage' } }).kind,
+    ).toBe('unrecognised');
     expect(classifyWebhook([1, 2]).kind).toBe('unrecognised');
     expect(classifyWebhook(null).kind).toBe('unrecognised');
   });

@@ -13,7 +13,12 @@ import {
 } from './errors.js';
 
 const TOKEN = 'secret-token-0123456789abcdef';
-const wa = { idInstance: '1101000001', apiTokenInstance: TOKEN, apiUrl: 'https://1101.api.green-api.com', kind: 'whatsapp' as const };
+const wa = {
+  idInstance: '1101000001',
+  apiTokenInstance: TOKEN,
+  apiUrl: 'https://1101.api.green-api.com',
+  kind: 'whatsapp' as const,
+};
 const max = { ...wa, idInstance: '3100000000', kind: 'max' as const };
 
 function fakeFetch(status: number, body: string, headers: Record<string, string> = {}) {
@@ -37,20 +42,43 @@ describe('instanceBaseUrl', () => {
 
 describe('downloadFile', () => {
   it('posts chatId and idMessage and returns the link', async () => {
-    const f = fakeFetch(200, JSON.stringify({ downloadUrl: 'https://x.storage.yandexcloud.net/a.png' }));
+    const f = fakeFetch(
+      200,
+      JSON.stringify({ downloadUrl: 'https://x.storage.yandexcloud.net/a.png' }),
+    );
     const client = createGreenApiClient(max, { fetch: f.impl });
     await expect(client.downloadFile({ chatId: '10000000', idMessage: '1' })).resolves.toEqual({
       downloadUrl: 'https://x.storage.yandexcloud.net/a.png',
     });
-    expect(f.calls[0]?.url).toBe(`https://1101.api.green-api.com/v3/waInstance3100000000/downloadFile/${TOKEN}`);
+    expect(f.calls[0]?.url).toBe(
+      `https://1101.api.green-api.com/v3/waInstance3100000000/downloadFile/${TOKEN}`,
+    );
     expect(f.calls[0]?.init?.method).toBe('POST');
-    expect(JSON.parse(String(f.calls[0]?.init?.body))).toEqual({ chatId: '10000000', idMessage: '1' });
+    expect(JSON.parse(String(f.calls[0]?.init?.body))).toEqual({
+      chatId: '10000000',
+      idMessage: '1',
+    });
   });
 
   it.each([
-    [400, 'File message encrypted url not found by chatId 1 and idMessage 2', GreenApiNoFileError, 'permanent'],
-    [400, '"File message encrypted url not found by chatId 10000000 and idMessage 2"', GreenApiNoFileError, 'permanent'],
-    [400, "Validation failed. Details: 'value' must have at least 2 keys", GreenApiBadRequestError, 'permanent'],
+    [
+      400,
+      'File message encrypted url not found by chatId 1 and idMessage 2',
+      GreenApiNoFileError,
+      'permanent',
+    ],
+    [
+      400,
+      '"File message encrypted url not found by chatId 10000000 and idMessage 2"',
+      GreenApiNoFileError,
+      'permanent',
+    ],
+    [
+      400,
+      "Validation failed. Details: 'value' must have at least 2 keys",
+      GreenApiBadRequestError,
+      'permanent',
+    ],
     [400, 'instance in starting process try later', Error, 'retry'],
     [400, 'instance account not authorized', GreenApiInstanceError, 'instance_unavailable'],
     [401, 'Unauthorized', GreenApiInstanceError, 'instance_unavailable'],
@@ -69,7 +97,9 @@ describe('downloadFile', () => {
   });
 
   it('honours Retry-After on 429', async () => {
-    const client = createGreenApiClient(wa, { fetch: fakeFetch(429, '', { 'retry-after': '3' }).impl });
+    const client = createGreenApiClient(wa, {
+      fetch: fakeFetch(429, '', { 'retry-after': '3' }).impl,
+    });
     const err = await client.downloadFile({ chatId: 'c', idMessage: 'm' }).catch((e: unknown) => e);
     expect((err as GreenApiRateLimitError).retryAfterMs).toBe(3000);
   });
@@ -84,22 +114,37 @@ describe('downloadFile', () => {
 
   it('times out and never leaks the token from a network error', async () => {
     const hang: typeof fetch = (_input, init) =>
-      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+      new Promise((_resolve, reject) =>
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+      );
     const slow = createGreenApiClient(wa, { fetch: hang, timeoutMs: 20 });
-    await expect(slow.downloadFile({ chatId: 'c', idMessage: 'm' })).rejects.toBeInstanceOf(GreenApiTimeoutError);
+    await expect(slow.downloadFile({ chatId: 'c', idMessage: 'm' })).rejects.toBeInstanceOf(
+      GreenApiTimeoutError,
+    );
 
     const failing: typeof fetch = async (input) => {
-      throw new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${String(input)}`), { code: 'ECONNREFUSED' }) });
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error(`connect ECONNREFUSED ${String(input)}`), {
+          code: 'ECONNREFUSED',
+        }),
+      });
     };
-    const err = await createGreenApiClient(wa, { fetch: failing }).downloadFile({ chatId: 'c', idMessage: 'm' }).catch((e: unknown) => e);
+    const err = await createGreenApiClient(wa, { fetch: failing })
+      .downloadFile({ chatId: 'c', idMessage: 'm' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GreenApiNetworkError);
-    expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain(TOKEN);
+    expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain(
+      TOKEN,
+    );
     expect((err as Error).message).toBe('downloadFile: network error (ECONNREFUSED)');
   });
 
   it('reports each response for metrics', async () => {
     const seen: unknown[] = [];
-    const client = createGreenApiClient(wa, { fetch: fakeFetch(500, 'x').impl, onResponse: (m, s) => seen.push([m, s]) });
+    const client = createGreenApiClient(wa, {
+      fetch: fakeFetch(500, 'x').impl,
+      onResponse: (m, s) => seen.push([m, s]),
+    });
     await client.downloadFile({ chatId: 'c', idMessage: 'm' }).catch(() => undefined);
     expect(seen).toEqual([['downloadFile', 500]]);
   });
@@ -107,17 +152,32 @@ describe('downloadFile', () => {
 
 describe('journals and notifications', () => {
   it('parses flat journal items and notification envelopes', async () => {
-    const item = { type: 'incoming', idMessage: 'A', timestamp: 1, typeMessage: 'imageMessage', chatId: '1@c.us', downloadUrl: 'https://x/y.jpg' };
-    const journal = createGreenApiClient(wa, { fetch: fakeFetch(200, JSON.stringify([item])).impl });
+    const item = {
+      type: 'incoming',
+      idMessage: 'A',
+      timestamp: 1,
+      typeMessage: 'imageMessage',
+      chatId: '1@c.us',
+      downloadUrl: 'https://x/y.jpg',
+    };
+    const journal = createGreenApiClient(wa, {
+      fetch: fakeFetch(200, JSON.stringify([item])).impl,
+    });
     expect([...(await journal.lastIncomingMessages({ minutes: 60 }))]).toEqual([item]);
-    const mixed = createGreenApiClient(wa, { fetch: fakeFetch(200, JSON.stringify([item, { type: 'odd' }, item])).impl });
+    const mixed = createGreenApiClient(wa, {
+      fetch: fakeFetch(200, JSON.stringify([item, { type: 'odd' }, item])).impl,
+    });
     const page = await mixed.lastIncomingMessages({ minutes: 60 });
     expect([...page]).toEqual([item, item]);
     expect(page.invalid).toBe(1);
     const empty = createGreenApiClient(wa, { fetch: fakeFetch(200, 'null').impl });
     await expect(empty.receiveNotification({ receiveTimeout: 5 })).resolves.toBeNull();
     const del = fakeFetch(200, '{"result":true}');
-    await expect(createGreenApiClient(wa, { fetch: del.impl }).deleteNotification(42)).resolves.toBe(true);
-    expect(del.calls[0]?.url).toBe(`https://1101.api.green-api.com/waInstance1101000001/deleteNotification/${TOKEN}/42`);
+    await expect(
+      createGreenApiClient(wa, { fetch: del.impl }).deleteNotification(42),
+    ).resolves.toBe(true);
+    expect(del.calls[0]?.url).toBe(
+      `https://1101.api.green-api.com/waInstance1101000001/deleteNotification/${TOKEN}/42`,
+    );
   });
 });

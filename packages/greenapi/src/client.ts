@@ -39,7 +39,10 @@ export type GreenApiClient = ReturnType<typeof createGreenApiClient>;
  * A typed client for the Green-API methods the archiver uses. It does not retry: BullMQ's
  * attempts are the only retry loop (two nested loops multiply).
  */
-export function createGreenApiClient(instance: GreenApiInstance, options: GreenApiClientOptions = {}) {
+export function createGreenApiClient(
+  instance: GreenApiInstance,
+  options: GreenApiClientOptions = {},
+) {
   const base = instanceBaseUrl(instance);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const doFetch = options.fetch ?? fetch;
@@ -47,7 +50,13 @@ export function createGreenApiClient(instance: GreenApiInstance, options: GreenA
   async function call<T extends z.ZodType>(
     method: string,
     schema: T,
-    init: { httpMethod: 'GET' | 'POST' | 'DELETE'; path?: string; query?: string; body?: unknown; timeoutMs?: number },
+    init: {
+      httpMethod: 'GET' | 'POST' | 'DELETE';
+      path?: string;
+      query?: string;
+      body?: unknown;
+      timeoutMs?: number;
+    },
     { signal }: CallOptions = {},
   ): Promise<z.output<T>> {
     const url = `${base}/${method}/${instance.apiTokenInstance}${init.path ?? ''}${init.query ?? ''}`;
@@ -69,11 +78,21 @@ export function createGreenApiClient(instance: GreenApiInstance, options: GreenA
     }
     options.onResponse?.(method, response.status);
     if (!response.ok) {
-      throw GreenApiError.fromResponse(method, response.status, text, response.headers.get('retry-after'));
+      throw GreenApiError.fromResponse(
+        method,
+        response.status,
+        text,
+        response.headers.get('retry-after'),
+      );
     }
     const parsed = schema.safeParse(parseJson(text));
     if (!parsed.success) {
-      throw new GreenApiSchemaError(`${method}: unexpected response body`, method, response.status, text.slice(0, 300));
+      throw new GreenApiSchemaError(
+        `${method}: unexpected response body`,
+        method,
+        response.status,
+        text.slice(0, 300),
+      );
     }
     return parsed.data;
   }
@@ -82,40 +101,78 @@ export function createGreenApiClient(instance: GreenApiInstance, options: GreenA
     instance: { idInstance: instance.idInstance, kind: instance.kind, apiUrl: instance.apiUrl },
 
     /** Asks Green-API for a fresh link to a message's file (greenapi.md §5). */
-    downloadFile(args: { chatId: string; idMessage: string }, opts?: CallOptions): Promise<DownloadFileResponse> {
-      return call('downloadFile', downloadFileResponseSchema, { httpMethod: 'POST', body: args }, opts);
+    downloadFile(
+      args: { chatId: string; idMessage: string },
+      opts?: CallOptions,
+    ): Promise<DownloadFileResponse> {
+      return call(
+        'downloadFile',
+        downloadFileResponseSchema,
+        { httpMethod: 'POST', body: args },
+        opts,
+      );
     },
 
     /** Incoming messages of the last `minutes` (journal; 1 request/s per instance). */
     lastIncomingMessages(args: { minutes: number }, opts?: CallOptions): Promise<JournalPage> {
-      return call('lastIncomingMessages', journalResponseSchema, { httpMethod: 'GET', query: `?minutes=${args.minutes}` }, opts);
+      return call(
+        'lastIncomingMessages',
+        journalResponseSchema,
+        { httpMethod: 'GET', query: `?minutes=${args.minutes}` },
+        opts,
+      );
     },
 
     /** Outgoing messages of the last `minutes` (journal; 1 request/s per instance). */
     lastOutgoingMessages(args: { minutes: number }, opts?: CallOptions): Promise<JournalPage> {
-      return call('lastOutgoingMessages', journalResponseSchema, { httpMethod: 'GET', query: `?minutes=${args.minutes}` }, opts);
+      return call(
+        'lastOutgoingMessages',
+        journalResponseSchema,
+        { httpMethod: 'GET', query: `?minutes=${args.minutes}` },
+        opts,
+      );
     },
 
     /** The newest `count` messages of one chat, newest first. */
-    getChatHistory(args: { chatId: string; count?: number }, opts?: CallOptions): Promise<JournalPage> {
-      return call('getChatHistory', journalResponseSchema, { httpMethod: 'POST', body: args }, opts);
+    getChatHistory(
+      args: { chatId: string; count?: number },
+      opts?: CallOptions,
+    ): Promise<JournalPage> {
+      return call(
+        'getChatHistory',
+        journalResponseSchema,
+        { httpMethod: 'POST', body: args },
+        opts,
+      );
     },
 
     /** Long-polls the instance's notification queue; `null` when it stayed empty. */
-    receiveNotification(args: { receiveTimeout?: number } = {}, opts?: CallOptions): Promise<Notification | null> {
+    receiveNotification(
+      args: { receiveTimeout?: number } = {},
+      opts?: CallOptions,
+    ): Promise<Notification | null> {
       const receiveTimeout = args.receiveTimeout ?? 5;
       return call(
         'receiveNotification',
         notificationResponseSchema,
         // The server holds the request for up to receiveTimeout seconds before answering.
-        { httpMethod: 'GET', query: `?receiveTimeout=${receiveTimeout}`, timeoutMs: timeoutMs + receiveTimeout * 1000 },
+        {
+          httpMethod: 'GET',
+          query: `?receiveTimeout=${receiveTimeout}`,
+          timeoutMs: timeoutMs + receiveTimeout * 1000,
+        },
         opts,
       );
     },
 
     /** Removes a handled notification; `false` when it was already gone. */
     async deleteNotification(receiptId: number, opts?: CallOptions): Promise<boolean> {
-      const res = await call('deleteNotification', deleteNotificationResponseSchema, { httpMethod: 'DELETE', path: `/${receiptId}` }, opts);
+      const res = await call(
+        'deleteNotification',
+        deleteNotificationResponseSchema,
+        { httpMethod: 'DELETE', path: `/${receiptId}` },
+        opts,
+      );
       return res.result;
     },
   };
@@ -125,7 +182,9 @@ export function createGreenApiClient(instance: GreenApiInstance, options: GreenA
  * `{apiUrl}/waInstance{id}` for WhatsApp, `{apiUrl}/v3/waInstance{id}` for MAX. An apiUrl
  * that already ends in `/v3` (as some consoles show it) is not prefixed twice.
  */
-export function instanceBaseUrl(instance: Pick<GreenApiInstance, 'apiUrl' | 'idInstance' | 'kind'>): string {
+export function instanceBaseUrl(
+  instance: Pick<GreenApiInstance, 'apiUrl' | 'idInstance' | 'kind'>,
+): string {
   const root = instance.apiUrl.replace(/\/+$/, '');
   const prefix = instance.kind === 'max' && !/\/v3$/.test(root) ? '/v3' : '';
   return `${root}${prefix}/waInstance${instance.idInstance}`;

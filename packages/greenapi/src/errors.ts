@@ -18,7 +18,9 @@ export class GreenApiError extends Error {
   static fromResponse(method: string, status: number, body: string, retryAfter?: string | null) {
     const text = body.slice(0, 300);
     const message = `${method}: HTTP ${status}${text ? `: ${text}` : ''}`;
-    if (status === 429) return new GreenApiRateLimitError(message, method, status, text, parseRetryAfter(retryAfter));
+    if (status === 429) {
+      return new GreenApiRateLimitError(message, method, status, text, parseRetryAfter(retryAfter));
+    }
     if (status === 401 || status === 403 || status === 466) {
       return new GreenApiInstanceError(message, method, status, text);
     }
@@ -90,7 +92,9 @@ export type ErrorClass = 'retry' | 'rate_limited' | 'instance_unavailable' | 'pe
 export function classifyError(err: unknown): ErrorClass {
   if (isError(err, GreenApiRateLimitError)) return 'rate_limited';
   if (isError(err, GreenApiInstanceError)) return 'instance_unavailable';
-  if (isError(err, GreenApiNoFileError) || isError(err, GreenApiBadRequestError)) return 'permanent';
+  if (isError(err, GreenApiNoFileError) || isError(err, GreenApiBadRequestError)) {
+    return 'permanent';
+  }
   return 'retry';
 }
 

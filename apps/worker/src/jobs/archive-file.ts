@@ -30,7 +30,12 @@ import type { ObjectStore } from '../storage/s3.js';
 import { archivedRecord, failureRecord } from './records.js';
 import { delayJob, takeDownloadSlot } from './rate-slot.js';
 
-export type ArchiveResult = { status: 'archived' | 'duplicate'; key: string; size?: number; sha256?: string };
+export type ArchiveResult = {
+  status: 'archived' | 'duplicate';
+  key: string;
+  size?: number;
+  sha256?: string;
+};
 
 export type ArchiveDeps = {
   config: Pick<Config, 'retentionDays' | 'defaultDownloadRps' | 's3'>;
@@ -59,15 +64,25 @@ const INSTANCE_PAUSE_MS = 5 * 60_000;
  * deadline end the job with a failure record.
  */
 export function createArchiveProcessor(deps: ArchiveDeps) {
-  return async function archiveFile(job: Job<ArchiveJobData>, token?: string, signal?: AbortSignal): Promise<ArchiveResult> {
+  return async function archiveFile(
+    job: Job<ArchiveJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<ArchiveResult> {
     const parsed = archiveJobSchema.safeParse(job.data);
     if (!parsed.success) {
       deps.metrics.jobs.inc({ outcome: 'permanent_failure' });
       deps.metrics.failures.inc({ outcome: 'permanent_failure', reason: 'invalid_job' });
-      throw new UnrecoverableError(`permanent_failure: invalid_job: ${parsed.error.issues[0]?.message ?? 'invalid data'}`);
+      throw new UnrecoverableError(
+        `permanent_failure: invalid_job: ${parsed.error.issues[0]?.message ?? 'invalid data'}`,
+      );
     }
     const data = parsed.data;
-    const log = deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1, idInstance: data.idInstance });
+    const log = deps.logger.child({
+      jobId: job.id,
+      attempt: job.attemptsMade + 1,
+      idInstance: data.idInstance,
+    });
     const instance = deps.instances.get(data.idInstance);
     const retentionDays = instance?.retentionDays ?? deps.config.retentionDays;
     const deadline = effectiveDeadline(data, retentionDays);
@@ -77,8 +92,15 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
     const attempts = job.attemptsMade + 1;
     const jobId = job.id ?? '';
 
-    async function end(status: 'permanent_failure' | 'expired', code: FailureCode, error: string): Promise<never> {
-      await deps.store.putSidecar(sidecarKey, failureRecord({ data, attempts, status, code, error, intendedKey: fileKey }));
+    async function end(
+      status: 'permanent_failure' | 'expired',
+      code: FailureCode,
+      error: string,
+    ): Promise<never> {
+      await deps.store.putSidecar(
+        sidecarKey,
+        failureRecord({ data, attempts, status, code, error, intendedKey: fileKey }),
+      );
       await markDone(deps.redis, deps.keys, jobId, status, deadline);
       deps.metrics.jobs.inc({ outcome: status });
       deps.metrics.failures.inc({ outcome: status, reason: code });
@@ -91,17 +113,39 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
     // meet a file already archived: the sidecar is the durable proof, so it is never fetched
     // twice. A webhook's first attempt skips the read (one S3 request less per file): the job
     // id and the done marker already stop duplicates within the retention window.
-    const mayBeArchived = job.attemptsStarted > 1 || data.source === 'replay' || data.source === 'journal';
+    const mayBeArchived =
+      job.attemptsStarted > 1 || data.source === 'replay' || data.source === 'journal';
     const existing = mayBeArchived ? await deps.store.readSidecar(sidecarKey) : undefined;
-    if (existing?.status === 'archived' && existing.key && (await deps.store.exists(existing.key))) {
+    if (
+      existing?.status === 'archived' &&
+      existing.key &&
+      (await deps.store.exists(existing.key))
+    ) {
       await markDone(deps.redis, deps.keys, jobId, 'archived', deadline);
       deps.metrics.jobs.inc({ outcome: 'duplicate' });
       return { status: 'duplicate', key: existing.key };
     }
-    if (data.tooLarge) return end('permanent_failure', 'too_large', 'Green-API could not fetch this file over 100 MB ({{SWE002}})');
-    if (Date.now() > deadline) return end('expired', 'deadline_passed', data.lastError ?? 'deadline passed before an attempt');
+    if (data.tooLarge) {
+      return end(
+        'permanent_failure',
+        'too_large',
+        'Green-API could not fetch this file over 100 MB ({{SWE002}})',
+      );
+    }
+    if (Date.now() > deadline) {
+      return end(
+        'expired',
+        'deadline_passed',
+        data.lastError ?? 'deadline passed before an attempt',
+      );
+    }
     if (!instance) {
-      return delayJob(job, token, Math.min(deadline, Date.now() + INSTANCE_PAUSE_MS), `instance ${data.idInstance} is not configured`);
+      return delayJob(
+        job,
+        token,
+        Math.min(deadline, Date.now() + INSTANCE_PAUSE_MS),
+        `instance ${data.idInstance} is not configured`,
+      );
     }
 
     try {
@@ -137,11 +181,17 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
         },
       });
       const { sha256, size } = download.digest();
-      await deps.store.putSidecar(sidecarKey, archivedRecord({ data, attempts, key: fileKey, sha256, size, contentType }));
+      await deps.store.putSidecar(
+        sidecarKey,
+        archivedRecord({ data, attempts, key: fileKey, sha256, size, contentType }),
+      );
       await markDone(deps.redis, deps.keys, jobId, 'archived', deadline);
       deps.metrics.jobs.inc({ outcome: 'archived' });
       deps.metrics.bytesArchived.inc(size);
-      deps.metrics.jobDuration.observe({ outcome: 'archived' }, (performance.now() - started) / 1000);
+      deps.metrics.jobDuration.observe(
+        { outcome: 'archived' },
+        (performance.now() - started) / 1000,
+      );
       log.info({ key: fileKey, size }, 'archived');
       return { status: 'archived', key: fileKey, size, sha256 };
     } catch (err) {
@@ -152,21 +202,29 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
     async function handleFailure(err: unknown): Promise<never> {
       const message = err instanceof Error ? err.message : String(err);
       deps.metrics.jobDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
-      if (isError(err, HostNotAllowedError)) return end('permanent_failure', 'download_host_not_allowed', message);
+      if (isError(err, HostNotAllowedError)) {
+        return end('permanent_failure', 'download_host_not_allowed', message);
+      }
       switch (classifyError(err)) {
         case 'permanent':
           return end('permanent_failure', permanentCode(err), message);
         case 'rate_limited': {
           deps.metrics.rateLimited.inc({ instance: data.idInstance });
           const retryAfter = isError(err, GreenApiRateLimitError) ? err.retryAfterMs : undefined;
-          const blockedMs = await deps.limiter.penalize(data.idInstance, 'downloadFile', retryAfter);
+          const blockedMs = await deps.limiter.penalize(
+            data.idInstance,
+            'downloadFile',
+            retryAfter,
+          );
           log.warn({ blockedMs }, 'Green-API answered 429; instance backed off');
           return delayJob(job, token, Date.now() + blockedMs + Math.random() * 1000, message);
         }
         case 'instance_unavailable':
           deps.metrics.instanceUnavailable.inc({ instance: data.idInstance });
           log.error({ err }, 'instance cannot serve downloads; jobs delayed');
-          if (Date.now() + INSTANCE_PAUSE_MS > deadline) return end('expired', 'deadline_passed', message);
+          if (Date.now() + INSTANCE_PAUSE_MS > deadline) {
+            return end('expired', 'deadline_passed', message);
+          }
           return delayJob(job, token, Date.now() + INSTANCE_PAUSE_MS, message);
         case 'retry':
           if (Date.now() >= deadline) return end('expired', 'deadline_passed', message);

@@ -34,7 +34,12 @@ export async function takeDownloadSlot(args: {
 }
 
 /** Parks the job until `untilMs` without spending an attempt (429 penalty, instance down). */
-export async function delayJob(job: Job<ArchiveJobData>, token: string | undefined, untilMs: number, lastError: string): Promise<never> {
+export async function delayJob(
+  job: Job<ArchiveJobData>,
+  token: string | undefined,
+  untilMs: number,
+  lastError: string,
+): Promise<never> {
   const { slotAt: _dropped, ...data } = job.data;
   await job.updateData({ ...data, lastError });
   await job.moveToDelayed(untilMs, token);

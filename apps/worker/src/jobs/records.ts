@@ -19,7 +19,9 @@ function base({ data, attempts }: Common) {
 }
 
 /** The proof of an archived file (design.md §3). */
-export function archivedRecord(c: Common & { key: string; sha256: string; size: number; contentType: string }): Sidecar {
+export function archivedRecord(
+  c: Common & { key: string; sha256: string; size: number; contentType: string },
+): Sidecar {
   return {
     status: 'archived',
     ...base(c),
@@ -33,7 +35,12 @@ export function archivedRecord(c: Common & { key: string; sha256: string; size: 
 
 /** The record of a file that could not be had, and why: it names no object, only where it would be. */
 export function failureRecord(
-  c: Common & { status: 'permanent_failure' | 'expired'; code: FailureCode; error: string; intendedKey: string },
+  c: Common & {
+    status: 'permanent_failure' | 'expired';
+    code: FailureCode;
+    error: string;
+    intendedKey: string;
+  },
 ): Sidecar {
   return {
     status: c.status,

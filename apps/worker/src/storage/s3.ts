@@ -41,7 +41,9 @@ export function createObjectStore(client: S3Client, config: S3Config) {
             ObjectLockRetainUntilDate: new Date(Date.now() + config.objectLock.days * 86_400_000),
           }
         : {}),
-      ...(config.sse ? { ServerSideEncryption: config.sse.type, SSEKMSKeyId: config.sse.kmsKeyId } : {}),
+      ...(config.sse
+        ? { ServerSideEncryption: config.sse.type, SSEKMSKeyId: config.sse.kmsKeyId }
+        : {}),
     };
   }
 
@@ -121,10 +123,14 @@ export function createObjectStore(client: S3Client, config: S3Config) {
      */
     async abortStaleUploads(key: string): Promise<number> {
       try {
-        const res = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+        const res = await client.send(
+          new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }),
+        );
         const stale = (res.Uploads ?? []).filter((u) => u.Key === key && u.UploadId);
         for (const u of stale) {
-          await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: u.UploadId }));
+          await client.send(
+            new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: u.UploadId }),
+          );
         }
         return stale.length;
       } catch (err) {
@@ -154,5 +160,9 @@ function isNotFound(err: unknown): boolean {
 
 function isNotImplemented(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NotImplemented' || e?.$metadata?.httpStatusCode === 501 || e?.$metadata?.httpStatusCode === 405;
+  return (
+    e?.name === 'NotImplemented' ||
+    e?.$metadata?.httpStatusCode === 501 ||
+    e?.$metadata?.httpStatusCode === 405
+  );
 }

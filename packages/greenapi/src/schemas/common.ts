@@ -5,7 +5,10 @@ import { z } from 'zod';
  * archiver: MAX message ids already exceed 2^53, and one representation avoids mixing.
  */
 export const idInstanceSchema = z
-  .union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^\d{1,20}$/)])
+  .union([
+    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    z.string().regex(/^\d{1,20}$/),
+  ])
   .transform((value) => String(value));
 
 export const instanceDataSchema = z.looseObject({

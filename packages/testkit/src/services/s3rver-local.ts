@@ -40,7 +40,10 @@ const require = createRequire(import.meta.url);
  * directory removed on close; `dataDir` (kept across runs, as `npm run dev` wants) and
  * `port` pin both.
  */
-export async function startLocalS3(bucket: string, opts: { dataDir?: string; port?: number } = {}): Promise<LocalS3> {
+export async function startLocalS3(
+  bucket: string,
+  opts: { dataDir?: string; port?: number } = {},
+): Promise<LocalS3> {
   const S3rver = require('s3rver') as S3rverCtor;
   const keep = opts.dataDir !== undefined;
   const dataDir = opts.dataDir ?? (await makeTempDir('s3rver'));
