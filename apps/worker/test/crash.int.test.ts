@@ -110,23 +110,31 @@ describe('worker processes', () => {
     await expect
       .poll(() => jobState(p.queue, jobId), { timeout: 10_000, interval: 50 })
       .toBe('active');
-    const waiting = fileJob(p.fake, {
-      kind: 'whatsapp',
-      idInstance: WA.idInstance,
-      typeMessage: 'documentMessage',
-      chatId: '7@c.us',
-      idMessage: 'TERM2',
-    });
     const exit = worker.kill('SIGTERM');
     await expect
       .poll(() => worker.output(), { timeout: 5000, interval: 20 })
       .toContain('stopping: finishing in-flight jobs');
-    // Queued while the worker drains: it must not be taken.
-    const later = await p.writer.write(waiting.data);
+    // Queued one by one while the worker drains. BullMQ may still run the one job its
+    // blocking fetch was already waiting for when close() began; it takes no other.
+    const later: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const queued = fileJob(p.fake, {
+        kind: 'whatsapp',
+        idInstance: WA.idInstance,
+        typeMessage: 'documentMessage',
+        chatId: '7@c.us',
+        idMessage: `TERM-LATER-${i}`,
+      });
+      later.push((await p.writer.write(queued.data)).jobId);
+    }
     const [code] = await exit;
     expect(code).toBe(0);
     expect(await jobState(p.queue, jobId)).toBe('completed');
-    expect(['waiting', 'prioritized']).toContain(await jobState(p.queue, later.jobId));
+    const states = await Promise.all(later.map((id) => jobState(p.queue, id)));
+    expect(states.every((state) => ['waiting', 'prioritized', 'completed'].includes(state))).toBe(
+      true,
+    );
+    expect(states.filter((state) => state === 'completed').length).toBeLessThanOrEqual(1);
     expect(worker.output()).not.toContain(WA.apiTokenInstance);
   });
 });
