@@ -9,6 +9,7 @@ import {
   GreenApiSchemaError,
   GreenApiTimeoutError,
   classifyError,
+  isError,
   isRetryable,
 } from './errors.js';
 
@@ -147,6 +148,18 @@ describe('downloadFile', () => {
     });
     await client.downloadFile({ chatId: 'c', idMessage: 'm' }).catch(() => undefined);
     expect(seen).toEqual([['downloadFile', 500]]);
+  });
+});
+
+describe('classifyError', () => {
+  it('treats an error of no known class (a socket reset from S3, say) as retryable', () => {
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(classifyError(reset)).toBe('retry');
+    expect(isError(reset, GreenApiNoFileError)).toBe(false);
+    expect(isError(reset, GreenApiRateLimitError)).toBe(false);
+    // The name fallback still recognises a copy of the class from another module instance.
+    const copy = Object.assign(new Error('x'), { name: 'GreenApiNoFileError' });
+    expect(classifyError(copy)).toBe('permanent');
   });
 });
 

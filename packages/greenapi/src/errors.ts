@@ -102,12 +102,16 @@ export function isRetryable(err: unknown): boolean {
   return classifyError(err) !== 'permanent';
 }
 
-/** `instanceof` fails across duplicated module copies; the name is the fallback. */
+/**
+ * `instanceof` fails across duplicated module copies; the name is the fallback. Each class
+ * sets `name` to its class name as an instance field, so the class's own name is compared
+ * (its prototype's `name` is Error's: comparing that would match every plain Error).
+ */
 export function isError<T extends Error>(
   err: unknown,
   type: abstract new (...args: never[]) => T,
 ): err is T {
-  return err instanceof type || (err instanceof Error && err.name === type.prototype.name);
+  return err instanceof type || (err instanceof Error && err.name === type.name);
 }
 
 // Texts from greenapi.md §5.1 and §6.3. Matching them is the only signal Green-API gives;
