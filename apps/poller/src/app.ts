@@ -3,16 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
-  archiverKeys,
-  createArchiveQueue,
   createHealthServer,
-  createIngestor,
-  createJobWriter,
+  createIngestPath,
   createMetrics,
-  createQuarantine,
   createRedis,
-  instanceMap,
-  retentionResolver,
   type Config,
   type InstanceConfig,
 } from '@archiver/core';
@@ -39,21 +33,8 @@ export async function startPoller(
   // Fails fast like the receiver's: while Redis is down ingest throws and nothing is deleted.
   const redis = createRedis(config.redisUrl, 'producer');
   watchRedis(redis, logger);
-  const keys = archiverKeys(config.queuePrefix);
-  const queue = createArchiveQueue(redis, config.queuePrefix);
+  const { keys, queue, ingest } = createIngestPath(redis, config);
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
-  const instances = instanceMap(config.instances);
-  const writer = createJobWriter({
-    redis,
-    queue,
-    keys,
-    retentionDays: retentionResolver(instances, config.retentionDays),
-  });
-  const ingest = createIngestor({
-    writer,
-    quarantine: createQuarantine(redis, keys, config.quarantineMax),
-    instances,
-  });
   const metrics = createMetrics({ queue, redis, keys });
   const clientFor = (instance: InstanceConfig) =>
     createGreenApiClient(

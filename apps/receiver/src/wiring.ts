@@ -1,17 +1,6 @@
 import type { Logger } from 'pino';
 import type { Telemetry } from 'bullmq';
-import {
-  archiverKeys,
-  createArchiveQueue,
-  createIngestor,
-  createJobWriter,
-  createMetrics,
-  createQuarantine,
-  createRedis,
-  instanceMap,
-  retentionResolver,
-  type Config,
-} from '@archiver/core';
+import { createIngestPath, createMetrics, createRedis, type Config } from '@archiver/core';
 import { watchRedis } from './redis-events.js';
 
 /**
@@ -21,14 +10,8 @@ import { watchRedis } from './redis-events.js';
 export function createReceiverServices(config: Config, logger: Logger, telemetry?: Telemetry) {
   const redis = createRedis(config.redisUrl, 'producer');
   watchRedis(redis, logger);
-  const keys = archiverKeys(config.queuePrefix);
-  const queue = createArchiveQueue(redis, config.queuePrefix, telemetry);
+  const { keys, queue, quarantine, ingest } = createIngestPath(redis, config, telemetry);
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
-  const instances = instanceMap(config.instances);
-  const retentionDays = retentionResolver(instances, config.retentionDays);
-  const writer = createJobWriter({ redis, queue, keys, retentionDays });
-  const quarantine = createQuarantine(redis, keys, config.quarantineMax);
-  const ingest = createIngestor({ writer, quarantine, instances });
   const metrics = createMetrics({ queue, redis, keys });
 
   return {

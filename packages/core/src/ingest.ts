@@ -1,8 +1,12 @@
 import { classifyWebhook } from '@archiver/greenapi';
-import type { InstanceConfig } from './instances.js';
+import type { Telemetry } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { instanceMap, retentionResolver, type InstanceConfig } from './instances.js';
 import { jobFromWebhook, resolveKind } from './job.js';
-import type { JobWriter } from './job-writer.js';
-import type { Quarantine } from './quarantine.js';
+import { createJobWriter, type JobWriter } from './job-writer.js';
+import { createQuarantine, type Quarantine } from './quarantine.js';
+import { archiverKeys, createArchiveQueue } from './queue.js';
 
 export type IngestOutcome =
   | { outcome: 'accepted' | 'duplicate'; jobId: string; typeWebhook: string; idInstance: string }
@@ -65,3 +69,26 @@ export function createIngestor(deps: {
 }
 
 export type Ingest = ReturnType<typeof createIngestor>;
+
+/**
+ * The whole ingest side on one Redis connection, as the receiver and the poller run it:
+ * archive queue, group-commit writer, quarantine and the classifier in front of them.
+ */
+export function createIngestPath(
+  redis: Redis,
+  config: Pick<Config, 'queuePrefix' | 'instances' | 'retentionDays' | 'quarantineMax'>,
+  telemetry?: Telemetry,
+) {
+  const keys = archiverKeys(config.queuePrefix);
+  const queue = createArchiveQueue(redis, config.queuePrefix, telemetry);
+  const instances = instanceMap(config.instances);
+  const writer = createJobWriter({
+    redis,
+    queue,
+    keys,
+    retentionDays: retentionResolver(instances, config.retentionDays),
+  });
+  const quarantine = createQuarantine(redis, keys, config.quarantineMax);
+  const ingest = createIngestor({ writer, quarantine, instances });
+  return { keys, queue, instances, writer, quarantine, ingest };
+}
