@@ -1,10 +1,12 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ArchiveQueue, Config, Ingest, Metrics } from '@archiver/core';
 import { createWebhookAuth } from './auth.js';
 import { ADMIN_PATH, createAdminRouter } from './routes/admin.js';
 import { createWebhookHandler } from './routes/greenapi-webhook.js';
+import { RESPONSES, send } from './responses.js';
 import { createMetricsRoute, createReadyz, healthz } from './routes/ops.js';
 
 export const WEBHOOK_PATH = '/webhooks/green-api';
@@ -35,25 +37,27 @@ export type AppDeps = {
   readyTimeoutMs?: number;
 };
 
-/** The receiver's HTTP app, without listening: tests and benchmarks use it in-process. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * The receiver's HTTP request listener, without listening: tests and benchmarks use it
+ * in-process. `POST /webhooks/green-api` is answered before Express's router: the webhook
+ * handler works on the raw request and response already (own body read, pre-built answers),
+ * and routing through Express cost more CPU per webhook than everything the handler does
+ * (BENCHMARKS.md). Every other path (ops, dashboard, 404s) is the Express app.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const { config } = deps;
+  const handleWebhook = createWebhookHandler({
+    ingest: deps.ingest,
+    auth: config.allowUnauthenticatedWebhooks ? undefined : createWebhookAuth(config),
+    bodyLimitBytes: config.webhookBodyLimitBytes,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    ingestTimeoutMs: deps.ingestTimeoutMs ?? 1000,
+  });
   const app = express();
   // Nothing here benefits from ETags, and computing one costs a hash of every body.
   app.set('etag', false);
   app.disable('x-powered-by');
-
-  app.post(
-    WEBHOOK_PATH,
-    createWebhookHandler({
-      ingest: deps.ingest,
-      auth: config.allowUnauthenticatedWebhooks ? undefined : createWebhookAuth(config),
-      bodyLimitBytes: config.webhookBodyLimitBytes,
-      metrics: deps.metrics,
-      logger: deps.logger,
-      ingestTimeoutMs: deps.ingestTimeoutMs ?? 1000,
-    }),
-  );
   app.get('/healthz', healthz);
   app.get('/readyz', createReadyz({ redis: deps.redis, timeoutMs: deps.readyTimeoutMs ?? 1000 }));
   app.get('/metrics', createMetricsRoute(deps));
@@ -61,7 +65,24 @@ export function createApp(deps: AppDeps): Express {
   if (config.admin) app.use(ADMIN_PATH, ...createAdminRouter(deps.queue, config.admin));
 
   app.use(errorHandler(deps.logger));
-  return app;
+
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && isWebhookPath(req.url)) {
+      handleWebhook(req, res).catch((err: unknown) => {
+        deps.logger.error({ err, component: 'http' }, 'unhandled webhook error');
+        send(res, RESPONSES.internal);
+      });
+      return;
+    }
+    app(req, res);
+  };
+}
+
+/** The webhook path, optionally with one trailing slash and a query string, as Express matched it. */
+function isWebhookPath(url: string | undefined): boolean {
+  if (url === undefined || !url.startsWith(WEBHOOK_PATH)) return false;
+  const rest = url.slice(WEBHOOK_PATH.length);
+  return rest === '' || rest === '/' || rest.startsWith('?') || rest.startsWith('/?');
 }
 
 /** Last resort: Express's own handler would print a stack trace outside production. */

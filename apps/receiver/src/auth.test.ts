@@ -46,46 +46,50 @@ describe('createWebhookAuth', () => {
     webhookToken: 'tok-global',
   });
 
-  it('knows every configured token and nothing else', () => {
+  // Both steps, as the webhook route runs them: admit before the body, then the instance.
+  const check = (token: string | undefined, idInstance: string | undefined, on = auth) => {
+    const admitted = on.admit(token);
+    return admitted ? on.forInstance(admitted, idInstance) : 'not admitted';
+  };
+
+  it('admits every configured token and nothing else', () => {
     for (const token of ['tok-one', 'tok-shared', 'tok-global']) {
-      expect(auth.knownToken(token)).toBe(true);
+      expect(auth.admit(token)).toBeDefined();
     }
-    expect(auth.knownToken('tok-other')).toBe(false);
-    expect(auth.knownToken(undefined)).toBe(false);
+    expect(auth.admit('tok-other')).toBeUndefined();
+    expect(auth.admit('')).toBeUndefined();
+    expect(auth.admit(undefined)).toBeUndefined();
   });
 
   it("accepts only the body's own instance token (shared tokens allowed)", () => {
-    expect(auth.forInstance('tok-one', '1')).toEqual({ ok: true });
-    expect(auth.forInstance('tok-shared', '2')).toEqual({ ok: true });
-    expect(auth.forInstance('tok-shared', '3')).toEqual({ ok: true });
-    expect(auth.forInstance('tok-shared', '1')).toEqual({ ok: false, reason: 'other_instance' });
-    expect(auth.forInstance('tok-global', '1')).toEqual({ ok: false, reason: 'other_instance' });
+    expect(check('tok-one', '1')).toEqual({ ok: true });
+    expect(check('tok-shared', '2')).toEqual({ ok: true });
+    expect(check('tok-shared', '3')).toEqual({ ok: true });
+    expect(check('tok-shared', '1')).toEqual({ ok: false, reason: 'other_instance' });
+    expect(check('tok-global', '1')).toEqual({ ok: false, reason: 'other_instance' });
   });
 
   it('an instance without its own token falls back to the global token only', () => {
-    expect(auth.forInstance('tok-global', '4')).toEqual({ ok: true });
-    expect(auth.forInstance('tok-one', '4')).toEqual({ ok: false, reason: 'unknown_instance' });
+    expect(check('tok-global', '4')).toEqual({ ok: true });
+    expect(check('tok-one', '4')).toEqual({ ok: false, reason: 'unknown_instance' });
   });
 
   it('an unconfigured instance needs the global token', () => {
-    expect(auth.forInstance('tok-global', '999')).toEqual({ ok: true });
-    expect(auth.forInstance('tok-one', '999')).toEqual({ ok: false, reason: 'unknown_instance' });
+    expect(check('tok-global', '999')).toEqual({ ok: true });
+    expect(check('tok-one', '999')).toEqual({ ok: false, reason: 'unknown_instance' });
   });
 
   it('a body without idInstance needs some configured token', () => {
-    expect(auth.forInstance('tok-one', undefined)).toEqual({ ok: true });
-    expect(auth.forInstance('tok-global', undefined)).toEqual({ ok: true });
-    expect(auth.forInstance('nope', undefined)).toEqual({ ok: false, reason: 'unknown_token' });
-    expect(auth.forInstance(undefined, undefined)).toEqual({ ok: false, reason: 'missing_token' });
+    expect(check('tok-one', undefined)).toEqual({ ok: true });
+    expect(check('tok-global', undefined)).toEqual({ ok: true });
+    expect(check('nope', undefined)).toBe('not admitted');
+    expect(check(undefined, undefined)).toBe('not admitted');
   });
 
   it('without a global token, unconfigured instances are refused', () => {
     const perInstance = createWebhookAuth({ instances: [instance('1', 'tok-one')] });
-    expect(perInstance.forInstance('tok-one', '999')).toEqual({
-      ok: false,
-      reason: 'unknown_instance',
-    });
-    expect(perInstance.knownToken('tok-one')).toBe(true);
+    expect(check('tok-one', '999', perInstance)).toEqual({ ok: false, reason: 'unknown_instance' });
+    expect(check('tok-one', '1', perInstance)).toEqual({ ok: true });
   });
 });
 

@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { InstanceConfig } from '@archiver/core';
 
 /** sha256 digest; comparing digests keeps `timingSafeEqual` length-independent. */
 export function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }
 
 /** Constant-time equality of two strings: both sides hashed, then `timingSafeEqual`. */
@@ -23,24 +23,23 @@ export function parseWebhookToken(header: string | undefined): string | undefine
   return token === '' ? undefined : token;
 }
 
+/** A presented token that matched at least one configured token; hashed once per request. */
+export type AdmittedToken = { readonly digest: Buffer };
+
 /** What the per-instance check decided for a parsed body. */
 export type InstanceAuth =
-  | { ok: true }
-  | {
-      ok: false;
-      reason: 'missing_token' | 'unknown_token' | 'other_instance' | 'unknown_instance';
-    };
+  { ok: true } | { ok: false; reason: 'other_instance' | 'unknown_instance' };
 
 export type WebhookAuth = {
-  /** Cheap check before the body is read: the token matches at least one known token. */
-  knownToken(token: string | undefined): boolean;
-  /** After parsing: the token is the one configured for the body's idInstance. */
-  forInstance(token: string | undefined, idInstance: string | undefined): InstanceAuth;
+  /** Before the body is read: the token matches some configured token, or undefined. */
+  admit(token: string | undefined): AdmittedToken | undefined;
+  /** After parsing: the admitted token is the one configured for the body's idInstance. */
+  forInstance(token: AdmittedToken, idInstance: string | undefined): InstanceAuth;
 };
 
 /**
- * Token checks for the webhook route. Digests of the configured tokens are computed once;
- * a presented token is hashed per check (one sha256 of a short string, ~1 µs).
+ * Token checks for the webhook route. Digests of the configured tokens are computed once; a
+ * presented token is hashed once per request, in `admit`.
  * `instances[].webhookToken` already falls back to WEBHOOK_TOKEN (core parseInstances).
  */
 export function createWebhookAuth(opts: {
@@ -61,16 +60,14 @@ export function createWebhookAuth(opts: {
     distinct.reduce((match, known) => timingSafeEqual(presented, known) || match, false);
 
   return {
-    knownToken(token) {
-      return token !== undefined && matchesAny(digest(token));
-    },
-    forInstance(token, idInstance) {
-      if (token === undefined) return { ok: false, reason: 'missing_token' };
+    admit(token) {
+      if (token === undefined) return undefined;
       const presented = digest(token);
-      // No usable idInstance: any configured token will do; ingest then quarantines the body.
-      if (idInstance === undefined) {
-        return matchesAny(presented) ? { ok: true } : { ok: false, reason: 'unknown_token' };
-      }
+      return matchesAny(presented) ? { digest: presented } : undefined;
+    },
+    forInstance({ digest: presented }, idInstance) {
+      // No usable idInstance: the admitted token will do; ingest then quarantines the body.
+      if (idInstance === undefined) return { ok: true };
       const instanceDigest = byInstance.get(idInstance);
       if (instanceDigest) {
         return timingSafeEqual(presented, instanceDigest)

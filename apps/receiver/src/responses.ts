@@ -31,6 +31,7 @@ export const RESPONSES = {
   unauthorizedUnread: prebuilt(401, { ok: false, error: 'unauthorized' }, CLOSE),
   tooLarge: prebuilt(413, { ok: false, error: 'too_large' }, CLOSE),
   /** Green-API redelivers after 60 s whatever we say; the header tells other clients the same. */
+  internal: prebuilt(500, { ok: false, error: 'internal' }),
   unavailable: prebuilt(503, { ok: false, error: 'unavailable' }, { 'retry-after': '60' }),
 } as const;
 

@@ -249,6 +249,30 @@ describe('token forms', () => {
   });
 });
 
+// The webhook route is dispatched before Express's router (app.ts); these pin what it matches.
+describe('webhook path', () => {
+  it.each([
+    ['a query string', `${WEBHOOK_PATH}?source=green-api`],
+    ['a trailing slash', `${WEBHOOK_PATH}/`],
+  ])('accepts the path with %s', async (_name, path) => {
+    expect((await receiver.post(whatsappDocument(), { path })).status).toBe(200);
+    expect(await receiver.jobs()).toHaveLength(1);
+  });
+
+  it.each([
+    ['a longer path', `${WEBHOOK_PATH}-x`],
+    ['a sub-path', `${WEBHOOK_PATH}/x`],
+  ])('answers 404 to %s and stores nothing', async (_name, path) => {
+    expect((await receiver.post(whatsappDocument(), { path })).status).toBe(404);
+    expect(await receiver.jobs()).toHaveLength(0);
+  });
+
+  it('answers 404 to a GET of the webhook path', async () => {
+    const res = await fetch(`${receiver.url}${WEBHOOK_PATH}`);
+    expect(res.status).toBe(404);
+  });
+});
+
 describe('metrics and logs', () => {
   it('counts refusals by outcome', async () => {
     await receiver.post(whatsappDocument(), { token: null });

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { deadlineOf } from './deadline.js';
 import {
   archiveJobRequest,
-  knownJobIds,
+  claimNewJobIds,
   type ArchiveJobRequest,
   type ArchiveQueue,
   type ArchiverKeys,
@@ -29,8 +29,8 @@ const MAX_BATCHES_IN_FLIGHT = 4;
 
 /**
  * Stores archive jobs with group commit: the jobs of concurrent callers are written together
- * on the next turn of the event loop, in one dedupe round trip and one pipelined
- * `ZADD` + `addBulk`. Each caller's promise settles only once its job is in Redis (or known
+ * on the next turn of the event loop, in two round trips: one script that finds the new ones
+ * and indexes their deadlines, then one `addBulk`. Each caller's promise settles only once its job is in Redis (or known
  * already), so "200 only after the job is stored" holds. A failed batch rejects every caller
  * in it; their retries are deduplicated by job id.
  */
@@ -68,29 +68,26 @@ export function createJobWriter(deps: {
 
   async function writeBatch(batch: Pending[]) {
     try {
-      const known = await knownJobIds(deps.redis, deps.keys, [
-        ...new Set(batch.map((p) => p.request.opts.jobId)),
-      ]);
-      const fresh = new Map<string, Pending>();
+      const distinct = new Map<string, Pending>();
       for (const p of batch) {
-        if (!known.has(p.request.opts.jobId) && !fresh.has(p.request.opts.jobId)) {
-          fresh.set(p.request.opts.jobId, p);
-        }
+        if (!distinct.has(p.request.opts.jobId)) distinct.set(p.request.opts.jobId, p);
       }
+      const fresh = await claimNewJobIds(
+        deps.redis,
+        deps.keys,
+        [...distinct.values()].map((p) => ({ jobId: p.request.opts.jobId, deadline: p.deadline })),
+      );
       if (fresh.size > 0) {
-        const adds = [...fresh.values()];
-        // The deadline index goes first on the same connection, so Redis runs it first, without
-        // a round trip of its own: a stale entry is cleaned by the gauge, a missing one would
-        // hide a job from the SLO.
-        const indexed = deps.redis.zadd(
-          deps.keys.deadlines,
-          ...adds.flatMap((p) => [p.deadline, p.request.opts.jobId]),
+        await deps.queue.addBulk(
+          [...distinct.values()]
+            .filter((p) => fresh.has(p.request.opts.jobId))
+            .map((p) => p.request),
         );
-        await Promise.all([indexed, deps.queue.addBulk(adds.map((p) => p.request))]);
       }
       for (const p of batch) {
         const jobId = p.request.opts.jobId;
-        p.resolve({ outcome: fresh.get(jobId) === p ? 'accepted' : 'duplicate', jobId });
+        const accepted = fresh.has(jobId) && distinct.get(jobId) === p;
+        p.resolve({ outcome: accepted ? 'accepted' : 'duplicate', jobId });
       }
     } catch (err) {
       for (const p of batch) p.reject(err);

@@ -71,25 +71,50 @@ export function archiverKeys(prefix: string) {
 
 export type ArchiverKeys = ReturnType<typeof archiverKeys>;
 
+// KEYS: deadlines, then per job its BullMQ hash and its done marker. ARGV: per job its id and
+// deadline. A job neither queued nor finished gets its deadline indexed; returns 1 for those.
+const CLAIM_NEW_JOBS = `
+local claimed = {}
+for i = 1, #ARGV / 2 do
+  local id, deadline = ARGV[2 * i - 1], ARGV[2 * i]
+  if redis.call('EXISTS', KEYS[2 * i], KEYS[2 * i + 1]) == 0 then
+    redis.call('ZADD', KEYS[1], deadline, id)
+    claimed[i] = 1
+  else
+    claimed[i] = 0
+  end
+end
+return claimed
+`;
+
+type ClaimRedis = Redis & {
+  archiverClaimNewJobs(numberOfKeys: number, ...args: string[]): Promise<number[]>;
+};
+
 /**
- * Which of these job ids are already known: queued, running, failed or finished within the
- * retention window. One pipelined round trip for a whole batch.
+ * One round trip for a whole batch of distinct job ids: which are new (not queued, running,
+ * failed, or finished within the retention window), with the deadline of each new one
+ * indexed on the way. The index goes in before the job: a stale entry (its add then failed)
+ * is cleaned by the gauge, a missing one would hide a job from the SLO.
  */
-export async function knownJobIds(
+export async function claimNewJobIds(
   redis: Redis,
   keys: ArchiverKeys,
-  jobIds: string[],
+  jobs: Array<{ jobId: string; deadline: number }>,
 ): Promise<Set<string>> {
-  if (jobIds.length === 0) return new Set();
-  const pipeline = redis.pipeline();
-  for (const id of jobIds) pipeline.exists(keys.job(id), keys.done(id));
-  const results = (await pipeline.exec()) ?? [];
-  const known = new Set<string>();
-  results.forEach(([err, count], index) => {
-    if (err) throw err;
-    if (Number(count) > 0) known.add(jobIds[index] as string);
-  });
-  return known;
+  if (jobs.length === 0) return new Set();
+  const r = redis as ClaimRedis;
+  if (!('archiverClaimNewJobs' in r))
+    {redis.defineCommand('archiverClaimNewJobs', { lua: CLAIM_NEW_JOBS });}
+  const jobKeys = jobs.flatMap(({ jobId }) => [keys.job(jobId), keys.done(jobId)]);
+  const args = jobs.flatMap(({ jobId, deadline }) => [jobId, String(deadline)]);
+  const claimed = await r.archiverClaimNewJobs(
+    1 + jobKeys.length,
+    keys.deadlines,
+    ...jobKeys,
+    ...args,
+  );
+  return new Set(jobs.filter((_, i) => claimed[i] === 1).map(({ jobId }) => jobId));
 }
 
 /** Records that a job ended, so a later duplicate is recognised after the job is removed. */

@@ -46,7 +46,8 @@ export function createWebhookHandler(deps: WebhookRouteDeps) {
 
   return async function handleWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const token = parseWebhookToken(req.headers.authorization);
-    if (deps.auth && !deps.auth.knownToken(token)) {
+    const admitted = deps.auth?.admit(token);
+    if (deps.auth && !admitted) {
       log.warn(
         { reason: token === undefined ? 'missing_token' : 'unknown_token' },
         'webhook refused: 401',
@@ -70,8 +71,8 @@ export function createWebhookHandler(deps: WebhookRouteDeps) {
     }
 
     const idInstance = peekIdInstance(parsed);
-    if (deps.auth) {
-      const verdict = deps.auth.forInstance(token, idInstance);
+    if (deps.auth && admitted) {
+      const verdict = deps.auth.forInstance(admitted, idInstance);
       if (!verdict.ok) {
         log.warn({ idInstance, reason: verdict.reason }, 'webhook refused: 401');
         return answer(res, RESPONSES.unauthorized, 'unknown', 'unauthorized');

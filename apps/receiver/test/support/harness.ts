@@ -65,7 +65,7 @@ export async function startReceiver(opts: HarnessOptions) {
     logs: () => lines.join(''),
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
 
-    post(body: unknown, init: { token?: string | null; authorization?: string } = {}) {
+    post(body: unknown, init: Parameters<typeof postWebhook>[2] = {}) {
       return postWebhook(url, body, init);
     },
 
@@ -95,17 +95,20 @@ export async function startReceiver(opts: HarnessOptions) {
 
 export type TestReceiver = Awaited<ReturnType<typeof startReceiver>>;
 
-/** POST a webhook; `token: null` sends no Authorization header, `authorization` sends it verbatim. */
+/**
+ * POST a webhook; `token: null` sends no Authorization header, `authorization` sends it
+ * verbatim; `path` replaces the webhook path (default WEBHOOK_PATH).
+ */
 export function postWebhook(
   url: string,
   body: unknown,
-  init: { token?: string | null; authorization?: string } = {},
+  init: { token?: string | null; authorization?: string; path?: string } = {},
 ) {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   const token = init.token === undefined ? TOKENS.whatsapp1 : init.token;
   if (init.authorization !== undefined) headers.authorization = init.authorization;
   else if (token !== null) headers.authorization = `Bearer ${token}`;
-  return fetch(`${url}${WEBHOOK_PATH}`, {
+  return fetch(`${url}${init.path ?? WEBHOOK_PATH}`, {
     method: 'POST',
     headers,
     body: typeof body === 'string' ? body : JSON.stringify(body),
