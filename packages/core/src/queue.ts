@@ -104,8 +104,9 @@ export async function claimNewJobIds(
 ): Promise<Set<string>> {
   if (jobs.length === 0) return new Set();
   const r = redis as ClaimRedis;
-  if (!('archiverClaimNewJobs' in r))
-    {redis.defineCommand('archiverClaimNewJobs', { lua: CLAIM_NEW_JOBS });}
+  if (!('archiverClaimNewJobs' in r)) {
+    redis.defineCommand('archiverClaimNewJobs', { lua: CLAIM_NEW_JOBS });
+  }
   const jobKeys = jobs.flatMap(({ jobId }) => [keys.job(jobId), keys.done(jobId)]);
   const args = jobs.flatMap(({ jobId, deadline }) => [jobId, String(deadline)]);
   const claimed = await r.archiverClaimNewJobs(
