@@ -100,6 +100,8 @@ async function startRedisServer(
     ...['--pidfile', join(dir, 'redis-server.pid'), '--logfile', join(dir, 'redis-server.log')],
     // As in production (design.md §4): AOF on, and never evict queue data.
     ...['--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', ''],
+    // As docker-compose.yml: queued jobs' hashes in the compact encoding (README, Redis).
+    ...['--hash-max-listpack-value', '4096'],
     ...(password ? ['--requirepass', decodeURIComponent(password)] : []),
   ];
   // Its own process group: Ctrl-C in the terminal must not stop Redis before the worker

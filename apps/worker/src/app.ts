@@ -45,6 +45,10 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
   const connection = createRedis(config.redisUrl, 'worker');
+  // The archiver's own commands (rate limiter, done markers) on a connection of their own
+  // with auto-pipelining: the commands of concurrent jobs leave in one write. Never on
+  // BullMQ's connection (BullMQ issue 457).
+  const commands = createRedis(config.redisUrl, 'worker', { enableAutoPipelining: true });
   const keys = archiverKeys(config.queuePrefix);
   const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
   const metrics = createMetrics({ queue, redis: connection, keys });
@@ -68,14 +72,14 @@ export async function startWorker(
     }
     return client;
   };
-  const limiter = createRateLimiter(connection, keys);
+  const limiter = createRateLimiter(commands, keys);
   const processor = createArchiveProcessor({
     config,
     instances,
     clientFor,
     store,
     limiter,
-    redis: connection,
+    redis: commands,
     keys,
     guard: createHostGuard(config.downloadHosts),
     metrics,
@@ -129,6 +133,7 @@ export async function startWorker(
       await backfillWorker.close();
       await queue.close();
       s3.destroy();
+      await commands.quit().catch(() => undefined);
       await connection.quit().catch(() => undefined);
     },
   };

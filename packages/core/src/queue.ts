@@ -15,6 +15,12 @@ export const KEEP_FINISHED = {
   removeOnComplete: { age: 7 * 86_400, count: 50_000 },
   removeOnFail: { age: 90 * 86_400, count: 100_000 },
 } as const;
+/**
+ * BullMQ's event stream, capped (approximately) at this many entries instead of BullMQ's
+ * 10,000. Nothing here reads it (metrics and the dashboard read the job sets); a short tail
+ * is enough for someone watching with QueueEvents, and every entry costs Redis memory.
+ */
+const EVENTS_MAX_LEN = 1000;
 /** Retries are bounded by the deadline, not by a count (see the worker's backoff). */
 const ATTEMPTS = 100_000;
 
@@ -29,6 +35,7 @@ export function createArchiveQueue(
     connection,
     prefix,
     telemetry,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
   });
 }
 
@@ -118,6 +125,24 @@ export async function claimNewJobIds(
   return new Set(jobs.filter((_, i) => claimed[i] === 1).map(({ jobId }) => jobId));
 }
 
+// KEYS: done marker, deadlines. ARGV: status, marker TTL (s), job id. One call instead of
+// MULTI/SET/ZREM/EXEC: four commands per finished job, on the worker's busiest path.
+const MARK_DONE = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[3])
+return 1
+`;
+
+type MarkDoneRedis = Redis & {
+  archiverMarkDone(
+    done: string,
+    deadlines: string,
+    status: string,
+    ttl: number,
+    jobId: string,
+  ): Promise<number>;
+};
+
 /** Records that a job ended, so a later duplicate is recognised after the job is removed. */
 export async function markDone(
   redis: Redis,
@@ -126,9 +151,15 @@ export async function markDone(
   status: string,
   deadlineMs: number,
 ) {
-  await redis
-    .multi()
-    .set(keys.done(jobId), status, 'EX', Math.ceil(markerTtlSeconds(deadlineMs)))
-    .zrem(keys.deadlines, jobId)
-    .exec();
+  const r = redis as MarkDoneRedis;
+  if (!('archiverMarkDone' in r)) {
+    redis.defineCommand('archiverMarkDone', { numberOfKeys: 2, lua: MARK_DONE });
+  }
+  await r.archiverMarkDone(
+    keys.done(jobId),
+    keys.deadlines,
+    status,
+    Math.ceil(markerTtlSeconds(deadlineMs)),
+    jobId,
+  );
 }
