@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** Paths pino blanks before a line is written. */
@@ -43,11 +42,7 @@ export function scrubSecrets(text: string, secrets: string[]): string {
   return out;
 }
 
+/** pino writes whole lines to any object with `write`: no stream machinery per line. */
 function scrubbing(destination: DestinationStream, secrets: string[]): DestinationStream {
-  return new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      destination.write(scrubSecrets(chunk.toString(), secrets));
-      callback();
-    },
-  });
+  return { write: (line: string) => destination.write(scrubSecrets(line, secrets)) };
 }
