@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
 } from '@archiver/core';
 import { startFakeGreenApi, startRedis, startS3, type FakeGreenApi } from '@archiver/testkit';
 import { benchInstances, fileJob, type BenchInstance } from './lib/fixtures.js';
+import { processCpuMs } from './lib/cpu.js';
 import type { BenchOptions, BenchOutput, BenchRow } from './lib/result.js';
 import { spawnSource } from './lib/spawn.js';
 import { round, waitUntil } from './lib/stats.js';
@@ -19,8 +20,6 @@ const CONCURRENCY = 16;
 const INSTANCES = 4;
 const LIFTED_RPS = 1_000_000;
 const WARMUP_FILES = 1500;
-/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * Files/s of the whole archive pipeline (a worker process taking jobs from Redis) against a plain
@@ -218,13 +217,6 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
     await s3.stop();
     await redis.stop();
   }
-}
-
-/** User + system CPU time of a running process (Linux /proc), in ms. */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 function firstDownloadAt(fake: FakeGreenApi): number {

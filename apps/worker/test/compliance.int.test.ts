@@ -100,7 +100,7 @@ describe('compliance settings', () => {
           'arn:aws:kms:eu-central-1:123456789012:key/test',
         );
         expect(
-          headers?.['x-amz-checksum-sha256'] ?? headers?.['x-amz-checksum-algorithm'],
+          headers?.['x-amz-checksum-crc32'] ?? headers?.['x-amz-checksum-algorithm'],
         ).toBeDefined();
       }
       // Every part of a multipart upload carries its own checksum, which S3 verifies.
@@ -109,7 +109,7 @@ describe('compliance settings', () => {
       );
       if (size > 8 * 1024 * 1024) expect(parts.length).toBe(2);
       for (const part of parts) {
-        expect(part.headers['x-amz-checksum-sha256']).toMatch(/^[A-Za-z0-9+/]+=*$/);
+        expect(part.headers['x-amz-checksum-crc32']).toMatch(/^[A-Za-z0-9+/]+=*$/);
       }
     },
   );

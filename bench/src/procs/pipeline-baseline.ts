@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createGreenApiClient } from '@archiver/greenapi';
 import { s3ClientConfig, type S3Connection } from '@archiver/testkit';
+import { ownCpuMs } from '../lib/cpu.js';
 
 type Task = {
   idInstance: string;
@@ -77,12 +78,6 @@ async function archive(t: Task): Promise<void> {
   }
 }
 
-/** This process' CPU time (user + system), for CPU per file beside the worker's. */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
-
 let next = 0;
 let failed = 0;
 async function lane(): Promise<void> {
@@ -102,6 +97,6 @@ async function lane(): Promise<void> {
 const started = Date.now();
 await Promise.all(Array.from({ length: concurrency }, () => lane()));
 process.stdout.write(
-  `${JSON.stringify({ msg: 'baseline done', started, ended: Date.now(), files: tasks.length, failed, cpuMs: cpuMs() })}\n`,
+  `${JSON.stringify({ msg: 'baseline done', started, ended: Date.now(), files: tasks.length, failed, cpuMs: ownCpuMs() })}\n`,
 );
 s3.destroy();
