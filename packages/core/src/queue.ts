@@ -94,10 +94,6 @@ end
 return claimed
 `;
 
-type ClaimRedis = Redis & {
-  archiverClaimNewJobs(numberOfKeys: number, ...args: string[]): Promise<number[]>;
-};
-
 /**
  * One round trip for a whole batch of distinct job ids: which are new (not queued, running,
  * failed, or finished within the retention window), with the deadline of each new one
@@ -110,10 +106,7 @@ export async function claimNewJobIds(
   jobs: Array<{ jobId: string; deadline: number }>,
 ): Promise<Set<string>> {
   if (jobs.length === 0) return new Set();
-  const r = redis as ClaimRedis;
-  if (!('archiverClaimNewJobs' in r)) {
-    redis.defineCommand('archiverClaimNewJobs', { lua: CLAIM_NEW_JOBS });
-  }
+  const r = defineQueueScripts(redis);
   const jobKeys = jobs.flatMap(({ jobId }) => [keys.job(jobId), keys.done(jobId)]);
   const args = jobs.flatMap(({ jobId, deadline }) => [jobId, String(deadline)]);
   const claimed = await r.archiverClaimNewJobs(
@@ -133,7 +126,8 @@ redis.call('ZREM', KEYS[2], ARGV[3])
 return 1
 `;
 
-type MarkDoneRedis = Redis & {
+type QueueScriptsRedis = Redis & {
+  archiverClaimNewJobs(numberOfKeys: number, ...args: string[]): Promise<number[]>;
   archiverMarkDone(
     done: string,
     deadlines: string,
@@ -143,6 +137,19 @@ type MarkDoneRedis = Redis & {
   ): Promise<number>;
 };
 
+/**
+ * Defines the scripts above on `redis` (once). `createRedis` calls it for every connection it
+ * makes: with auto-pipelining, a script defined while a pipeline is open is missing from it.
+ */
+export function defineQueueScripts(redis: Redis): QueueScriptsRedis {
+  const r = redis as QueueScriptsRedis;
+  if (!('archiverMarkDone' in r)) {
+    redis.defineCommand('archiverClaimNewJobs', { lua: CLAIM_NEW_JOBS });
+    redis.defineCommand('archiverMarkDone', { numberOfKeys: 2, lua: MARK_DONE });
+  }
+  return r;
+}
+
 /** Records that a job ended, so a later duplicate is recognised after the job is removed. */
 export async function markDone(
   redis: Redis,
@@ -151,10 +158,7 @@ export async function markDone(
   status: string,
   deadlineMs: number,
 ) {
-  const r = redis as MarkDoneRedis;
-  if (!('archiverMarkDone' in r)) {
-    redis.defineCommand('archiverMarkDone', { numberOfKeys: 2, lua: MARK_DONE });
-  }
+  const r = defineQueueScripts(redis);
   await r.archiverMarkDone(
     keys.done(jobId),
     keys.deadlines,

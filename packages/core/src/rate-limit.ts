@@ -103,10 +103,8 @@ type LimiterRedis = Redis & {
   archiverPenalize(penalty: string, level: string, retryAfterMs: number): Promise<number>;
 };
 
-/** `go`: send after `waitMs`. Otherwise the slot at `slotAt` (Redis clock) is held: come back in `waitMs`. */
-export type Acquired = { go: boolean; waitMs: number; slotAt: number };
-
-export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
+/** Defines the limiter's scripts on `redis` (once); see `defineQueueScripts` for why early. */
+export function defineLimiterScripts(redis: Redis): LimiterRedis {
   const r = redis as LimiterRedis;
   if (!('archiverAcquire' in r)) {
     redis.defineCommand('archiverAcquire', { numberOfKeys: 2, lua: ACQUIRE });
@@ -114,6 +112,14 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
     redis.defineCommand('archiverAdmit', { numberOfKeys: 1, lua: ADMIT });
     redis.defineCommand('archiverRelease', { numberOfKeys: 1, lua: RELEASE });
   }
+  return r;
+}
+
+/** `go`: send after `waitMs`. Otherwise the slot at `slotAt` (Redis clock) is held: come back in `waitMs`. */
+export type Acquired = { go: boolean; waitMs: number; slotAt: number };
+
+export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
+  const r = defineLimiterScripts(redis);
   return {
     /**
      * Takes the next request slot of (instance, method) at `rps`, or honours `reservedAt`, a

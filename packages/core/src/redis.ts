@@ -1,4 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { defineQueueScripts } from './queue.js';
+import { defineLimiterScripts } from './rate-limit.js';
 
 /**
  * Workers wait for Redis forever (`maxRetriesPerRequest: null`, BullMQ's requirement for a
@@ -20,5 +22,10 @@ export function createRedis(
           commandTimeout: 1500,
           retryStrategy: (times) => Math.min(times * 200, 2000),
         };
-  return new Redis(url, { ...options, ...extra });
+  const redis = new Redis(url, { ...options, ...extra });
+  // Every archiver script up front: with auto-pipelining, one defined on first use would be
+  // missing from a pipeline already open (the pipeline copies the scripts when it opens).
+  defineQueueScripts(redis);
+  defineLimiterScripts(redis);
+  return redis;
 }
