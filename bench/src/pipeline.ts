@@ -183,7 +183,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
             '≥ 0.8×',
             0.8,
           ),
-          note: `baseline: downloadFile → GET → PUT file → PUT sidecar (SHA-256 checksums) per file, as the worker, no queue or limiter; mean of a run before (${Math.round(before.rate)}/s) and after (${Math.round(after.rate)}/s) the worker`,
+          note: `baseline: downloadFile → GET → PUT file → PUT sidecar (CRC32 checksums) per file, as the worker, no queue or limiter; mean of a run before (${Math.round(before.rate)}/s) and after (${Math.round(after.rate)}/s) the worker`,
         },
         {
           bench: 'pipeline',

@@ -53,7 +53,7 @@ async function archive(t: Task): Promise<void> {
       Key: `${folder}file.bin`,
       Body: body,
       ContentType: 'application/octet-stream',
-      ChecksumAlgorithm: 'SHA256',
+      ChecksumAlgorithm: 'CRC32',
     }),
   );
   if (withSidecar) {
@@ -72,7 +72,7 @@ async function archive(t: Task): Promise<void> {
         Key: `${folder}message.json`,
         Body: sidecar,
         ContentType: 'application/json',
-        ChecksumAlgorithm: 'SHA256',
+        ChecksumAlgorithm: 'CRC32',
       }),
     );
   }
