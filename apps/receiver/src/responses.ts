@@ -30,8 +30,9 @@ export const RESPONSES = {
   unauthorized: prebuilt(401, { ok: false, error: 'unauthorized' }),
   unauthorizedUnread: prebuilt(401, { ok: false, error: 'unauthorized' }, CLOSE),
   tooLarge: prebuilt(413, { ok: false, error: 'too_large' }, CLOSE),
-  /** Green-API redelivers after 60 s whatever we say; the header tells other clients the same. */
+  /** A bug, never an expected outcome; Green-API redelivers it like any non-200. */
   internal: prebuilt(500, { ok: false, error: 'internal' }),
+  /** Green-API redelivers after 60 s whatever we say; the header tells other clients the same. */
   unavailable: prebuilt(503, { ok: false, error: 'unavailable' }, { 'retry-after': '60' }),
 } as const;
 

@@ -30,8 +30,8 @@ const MAX_BATCHES_IN_FLIGHT = 4;
 /**
  * Stores archive jobs with group commit: the jobs of concurrent callers are written together
  * on the next turn of the event loop, in two round trips: one script that finds the new ones
- * and indexes their deadlines, then one `addBulk`. Each caller's promise settles only once its job is in Redis (or known
- * already), so "200 only after the job is stored" holds. A failed batch rejects every caller
+ * and indexes their deadlines, then one `addBulk`. Each caller's promise settles only once
+ * its job is in Redis (or known already), so "200 only after the job is stored" holds. A failed batch rejects every caller
  * in it; their retries are deduplicated by job id.
  */
 export function createJobWriter(deps: {
