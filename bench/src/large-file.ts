@@ -1,11 +1,5 @@
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import {
-  archiverKeys,
-  createArchiveQueue,
-  createJobWriter,
-  createRedis,
-  objectKeys,
-} from '@archiver/core';
+import { objectKeys } from '@archiver/core';
 import {
   s3ClientConfig,
   startFakeGreenApi,
@@ -16,6 +10,7 @@ import {
 } from '@archiver/testkit';
 import { processCpuMs } from './lib/cpu.js';
 import { benchInstances, fileJob } from './lib/fixtures.js';
+import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { residentMemory, spawnSource, type SpawnedSource } from './lib/spawn.js';
 import { GiB, MiB, median, round, sleep, waitUntil } from './lib/stats.js';
@@ -36,23 +31,11 @@ export async function benchLargeFile(opts: BenchOptions): Promise<BenchOutput> {
   const [instance] = benchInstances(1);
   if (!instance) throw new Error('no instance');
   fake.addInstance(instance);
-  const conn: S3Connection = {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    bucket: s3.bucket,
-  };
+  const conn = s3.connection;
   const admin = new S3Client(s3ClientConfig(conn));
-  const producer = createRedis(redis.url, 'producer', { enableOfflineQueue: true });
   const prefix = 'bench-large';
-  const queue = createArchiveQueue(producer, prefix);
-  const writer = createJobWriter({
-    redis: producer,
-    queue,
-    keys: archiverKeys(prefix),
-    retentionDays: () => 15,
-  });
+  const producer = createBenchProducer(redis.url, prefix);
+  const { queue, writer } = producer;
   const env = workerEnv({
     redisUrl: redis.url,
     prefix,
@@ -202,8 +185,7 @@ export async function benchLargeFile(opts: BenchOptions): Promise<BenchOutput> {
     };
   } finally {
     admin.destroy();
-    await queue.close();
-    await producer.quit();
+    await producer.close();
     await fake.close();
     await s3.stop();
     await redis.stop();

@@ -1,16 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  archiverKeys,
-  createArchiveQueue,
-  createJobWriter,
-  createRedis,
-  type ArchiveJobData,
-} from '@archiver/core';
+import { type ArchiveJobData } from '@archiver/core';
 import { startFakeGreenApi, startRedis, startS3, type FakeGreenApi } from '@archiver/testkit';
 import { benchInstances, fileJob, type BenchInstance } from './lib/fixtures.js';
 import { processCpuMs } from './lib/cpu.js';
+import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput, BenchRow } from './lib/result.js';
 import { spawnSource } from './lib/spawn.js';
 import { round, waitUntil } from './lib/stats.js';
@@ -71,7 +66,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
       baselineRuns += 1;
       const proc = spawnSource('bench/src/procs/pipeline-baseline.ts', {
         BASELINE_TASKS: file,
-        BASELINE_S3: JSON.stringify(s3Connection(s3)),
+        BASELINE_S3: JSON.stringify(s3.connection),
         BASELINE_PREFIX: `baseline-${baselineRuns}-${mode}`,
         BASELINE_CONCURRENCY: String(CONCURRENCY),
         BASELINE_MODE: mode,
@@ -90,14 +85,8 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
 
     const runWorker = async () => {
       const prefix = 'bench-pipeline';
-      const producer = createRedis(redis.url, 'producer', { enableOfflineQueue: true });
-      const queue = createArchiveQueue(producer, prefix);
-      const writer = createJobWriter({
-        redis: producer,
-        queue,
-        keys: archiverKeys(prefix),
-        retentionDays: () => 15,
-      });
+      const producer = createBenchProducer(redis.url, prefix);
+      const { queue, writer } = producer;
       try {
         opts.log(`pipeline: queueing ${n} jobs`);
         for (let k = 0; k < n; k += 2000) {
@@ -111,7 +100,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
           workerEnv({
             redisUrl: redis.url,
             prefix,
-            s3: s3Connection(s3),
+            s3: s3.connection,
             fakeUrl: fake.url,
             instances,
             extra: { WORKER_CONCURRENCY: String(CONCURRENCY), DOWNLOAD_RPS: String(LIFTED_RPS) },
@@ -144,8 +133,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
           await worker.stop();
         }
       } finally {
-        await queue.close();
-        await producer.quit();
+        await producer.close();
       }
     };
 
@@ -223,14 +211,4 @@ function firstDownloadAt(fake: FakeGreenApi): number {
   const first = fake.calls.find((c) => c.method === 'downloadFile');
   if (!first) throw new Error('no downloadFile call recorded');
   return first.at;
-}
-
-function s3Connection(s3: Awaited<ReturnType<typeof startS3>>) {
-  return {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    bucket: s3.bucket,
-  };
 }

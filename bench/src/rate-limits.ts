@@ -1,11 +1,4 @@
-import {
-  archiverKeys,
-  createArchiveQueue,
-  createJobWriter,
-  createLogger,
-  createRedis,
-  loadConfig,
-} from '@archiver/core';
+import { createLogger, loadConfig } from '@archiver/core';
 import {
   s3ClientConfig,
   startFakeGreenApi,
@@ -15,6 +8,7 @@ import {
 } from '@archiver/testkit';
 import { benchInstances, fileJob } from './lib/fixtures.js';
 import { startWorker } from '@archiver/worker';
+import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { round, sleep } from './lib/stats.js';
 
@@ -49,14 +43,8 @@ export async function benchRateLimits(opts: BenchOptions): Promise<BenchOutput> 
     },
     'worker',
   );
-  const producer = createRedis(redis.url, 'producer', { enableOfflineQueue: true });
-  const queue = createArchiveQueue(producer, prefix);
-  const writer = createJobWriter({
-    redis: producer,
-    queue,
-    keys: archiverKeys(prefix),
-    retentionDays: () => 15,
-  });
+  const producer = createBenchProducer(redis.url, prefix);
+  const { queue, writer } = producer;
   const logger = createLogger({ level: 'silent', name: 'bench' });
   try {
     const writes = [];
@@ -127,8 +115,7 @@ export async function benchRateLimits(opts: BenchOptions): Promise<BenchOutput> 
       await worker.stop();
     }
   } finally {
-    await queue.close();
-    await producer.quit();
+    await producer.close();
     await fake.close();
     await s3.stop();
     await redis.stop();

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { archiverKeys, createArchiveQueue, createJobWriter, createRedis } from '@archiver/core';
 import { startRedis } from '@archiver/testkit';
 import { jobFromHook, realisticWebhook } from './lib/fixtures.js';
+import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { round } from './lib/stats.js';
 
@@ -59,16 +59,10 @@ export async function benchRedisMemory(opts: BenchOptions): Promise<BenchOutput>
 }
 
 async function measure(url: string, admin: Redis, prefix: string) {
-  const producer = createRedis(url, 'producer', { enableOfflineQueue: true });
-  const queue = createArchiveQueue(producer, prefix);
-  const writer = createJobWriter({
-    redis: producer,
-    queue,
-    keys: archiverKeys(prefix),
-    retentionDays: () => 15,
-  });
+  const producer = createBenchProducer(url, prefix);
+  const { queue, writer } = producer;
   try {
-    await producer.ping();
+    await producer.redis.ping();
     const before = await usedMemory(admin);
     const now = Math.floor(Date.now() / 1000);
     const jobs = Array.from({ length: JOBS }, (_, k) =>
@@ -97,8 +91,7 @@ async function measure(url: string, admin: Redis, prefix: string) {
       messageBytes: Buffer.byteLength(JSON.stringify(jobs[0]?.message)),
     };
   } finally {
-    await queue.close();
-    await producer.quit();
+    await producer.close();
   }
 }
 

@@ -52,13 +52,7 @@ export async function startChaosEnv(): Promise<ChaosEnv> {
   const s3Proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
   const fake = await startFakeGreenApi();
   for (const i of INSTANCES) fake.addInstance({ ...i, rps: LIFTED_RPS });
-  const conn: S3Connection = {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    bucket: s3.bucket,
-  };
+  const conn = s3.connection;
   const audit = new S3Client(s3ClientConfig(conn));
   return {
     redis,

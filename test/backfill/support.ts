@@ -3,18 +3,13 @@
 // the packages' sources, gathered here so that switching to bare specifiers is a one-file edit.
 import { randomUUID } from 'node:crypto';
 import {
-  archiverKeys,
   createArchiveQueue,
   createBackfill,
-  createIngestor,
-  createJobWriter,
+  createIngestPath,
   createMetrics,
-  createQuarantine,
   createLogger,
   createRateLimiter,
-  instanceMap,
   loadConfig,
-  retentionResolver,
   type ArchiveJobData,
   type Config,
   type InstanceConfig,
@@ -93,17 +88,7 @@ export function clientFor(instance: InstanceConfig) {
 
 /** The producer side as the receiver, the poller and the worker wire it, on one connection. */
 export function createArchiver(redis: Redis, config: Config) {
-  const keys = archiverKeys(config.queuePrefix);
-  const queue = createArchiveQueue(redis, config.queuePrefix);
-  const instances = instanceMap(config.instances);
-  const writer = createJobWriter({
-    redis,
-    queue,
-    keys,
-    retentionDays: retentionResolver(instances, config.retentionDays),
-  });
-  const quarantine = createQuarantine(redis, keys, config.quarantineMax);
-  const ingest = createIngestor({ writer, quarantine, instances });
+  const { keys, queue, instances, writer, quarantine, ingest } = createIngestPath(redis, config);
   const metrics = createMetrics();
   const limiter = createRateLimiter(redis, keys);
   const backfill = createBackfill({

@@ -38,6 +38,19 @@ function clientFor(t: Task) {
   return client;
 }
 
+/** A PUT as the worker makes it: with the checksum S3 verifies (CRC32, apps/worker storage). */
+function put(key: string, body: Buffer | string, contentType: string) {
+  return s3.send(
+    new PutObjectCommand({
+      Bucket: conn.bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      ChecksumAlgorithm: 'CRC32',
+    }),
+  );
+}
+
 async function archive(t: Task): Promise<void> {
   const folder = `${prefix}/${t.idInstance}/${t.idMessage}/`;
   const { downloadUrl } = await clientFor(t).downloadFile({
@@ -47,15 +60,7 @@ async function archive(t: Task): Promise<void> {
   const res = await fetch(downloadUrl);
   if (!res.ok) throw new Error(`GET ${res.status}`);
   const body = Buffer.from(await res.arrayBuffer());
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: conn.bucket,
-      Key: `${folder}file.bin`,
-      Body: body,
-      ContentType: 'application/octet-stream',
-      ChecksumAlgorithm: 'CRC32',
-    }),
-  );
+  await put(`${folder}file.bin`, body, 'application/octet-stream');
   if (withSidecar) {
     // About the worker's sidecar size: the record fields and the kept webhook body.
     const sidecar = JSON.stringify({
@@ -66,15 +71,7 @@ async function archive(t: Task): Promise<void> {
       size: body.length,
       message: t.message,
     });
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: conn.bucket,
-        Key: `${folder}message.json`,
-        Body: sidecar,
-        ContentType: 'application/json',
-        ChecksumAlgorithm: 'CRC32',
-      }),
-    );
+    await put(`${folder}message.json`, sidecar, 'application/json');
   }
 }
 

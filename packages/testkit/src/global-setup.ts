@@ -24,13 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const s3 = s3Start.value;
   const provided: TestkitProvided = {
     redisUrl: redis.url,
-    s3: {
-      endpoint: s3.endpoint,
-      region: s3.region,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-      bucket: s3.bucket,
-    },
+    s3: s3.connection,
   };
   project.provide('redisUrl', provided.redisUrl);
   project.provide('s3', provided.s3);

@@ -19,6 +19,8 @@ export type S3Connection = {
 };
 
 export type S3Service = S3Connection & {
+  /** The same fields as plain data: to `provide`, or to pass to another process as JSON. */
+  connection: S3Connection;
   runtime: ServiceRuntime;
   /** s3rver's data directory (local runtime only), for post-mortem inspection. */
   dataDir?: string;
@@ -61,6 +63,7 @@ export async function startS3(opts: StartS3Options = {}): Promise<S3Service> {
   let client: S3Client | undefined;
   return {
     ...started.conn,
+    connection: started.conn,
     runtime,
     ...(started.dataDir ? { dataDir: started.dataDir } : {}),
     client() {
