@@ -21,9 +21,7 @@ type Pending = {
 
 /**
  * Batches written at once. More than one keeps Redis busy while a batch's replies wait for
- * the event loop (measured: one at a time left the receiver half idle under load). A
- * message in two concurrent batches may be reported `accepted` twice; BullMQ's job id still
- * stores it once.
+ * the event loop (measured: one at a time left the receiver half idle under load).
  */
 const MAX_BATCHES_IN_FLIGHT = 4;
 
@@ -31,8 +29,12 @@ const MAX_BATCHES_IN_FLIGHT = 4;
  * Stores archive jobs with group commit: the jobs of concurrent callers are written together
  * on the next turn of the event loop, in two round trips: one script that finds the new ones
  * and indexes their deadlines, then one `addBulk`. Each caller's promise settles only once
- * its job is in Redis (or known already), so "200 only after the job is stored" holds. A failed batch rejects every caller
- * in it; their retries are deduplicated by job id.
+ * its job is in Redis (or known already), so "200 only after the job is stored" holds. A
+ * failed batch rejects every caller in it; their retries are deduplicated by job id.
+ *
+ * A write for a job id this writer is still writing waits for that write and is reported a
+ * duplicate: two concurrent batches would otherwise both find the id new and both report it
+ * `accepted` (BullMQ would still store it once). Across processes that can still happen.
  */
 export function createJobWriter(deps: {
   redis: Redis;
@@ -41,6 +43,8 @@ export function createJobWriter(deps: {
   retentionDays: (data: ArchiveJobData) => number;
 }) {
   let pending: Pending[] = [];
+  /** Job ids queued or being written, by the promise of their first write. */
+  const writing = new Map<string, Promise<WriteResult>>();
   let inFlight = 0;
   let scheduled = false;
 
@@ -68,26 +72,19 @@ export function createJobWriter(deps: {
 
   async function writeBatch(batch: Pending[]) {
     try {
-      const distinct = new Map<string, Pending>();
-      for (const p of batch) {
-        if (!distinct.has(p.request.opts.jobId)) distinct.set(p.request.opts.jobId, p);
-      }
       const fresh = await claimNewJobIds(
         deps.redis,
         deps.keys,
-        [...distinct.values()].map((p) => ({ jobId: p.request.opts.jobId, deadline: p.deadline })),
+        batch.map((p) => ({ jobId: p.request.opts.jobId, deadline: p.deadline })),
       );
       if (fresh.size > 0) {
         await deps.queue.addBulk(
-          [...distinct.values()]
-            .filter((p) => fresh.has(p.request.opts.jobId))
-            .map((p) => p.request),
+          batch.filter((p) => fresh.has(p.request.opts.jobId)).map((p) => p.request),
         );
       }
       for (const p of batch) {
         const jobId = p.request.opts.jobId;
-        const accepted = fresh.has(jobId) && distinct.get(jobId) === p;
-        p.resolve({ outcome: accepted ? 'accepted' : 'duplicate', jobId });
+        p.resolve({ outcome: fresh.has(jobId) ? 'accepted' : 'duplicate', jobId });
       }
     } catch (err) {
       for (const p of batch) p.reject(err);
@@ -101,7 +98,12 @@ export function createJobWriter(deps: {
       // Captured now, while the caller's (webhook's) trace is active; the batch runs later.
       const metadata = currentTraceMetadata();
       if (metadata) request.opts.telemetry = { metadata };
-      return new Promise<WriteResult>((resolve, reject) => {
+      const jobId = request.opts.jobId;
+      const earlier = writing.get(jobId);
+      // Fails as the earlier write fails: the caller's retry is deduplicated like any other.
+      if (earlier) return earlier.then(() => ({ outcome: 'duplicate', jobId }));
+
+      const written = new Promise<WriteResult>((resolve, reject) => {
         pending.push({
           request,
           deadline: deadlineOf(data.timestamp, retentionDays),
@@ -110,6 +112,10 @@ export function createJobWriter(deps: {
         });
         schedule();
       });
+      writing.set(jobId, written);
+      const forget = () => writing.delete(jobId);
+      written.then(forget, forget);
+      return written;
     },
   };
 }

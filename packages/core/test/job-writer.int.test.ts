@@ -73,6 +73,42 @@ describe('job writer (group commit)', () => {
     await queue.obliterate({ force: true });
   });
 
+  it('reports a duplicate once when the same job is in two concurrent batches', async () => {
+    const { queue, writer } = setup();
+    // Redis holds back scripts for a moment, so the first batch is surely still in flight
+    // when the second write comes: it goes out in a batch of its own.
+    await redis.client('PAUSE', 200, 'WRITE');
+    const first = writer.write(job('TWICE'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = writer.write(job('TWICE'));
+
+    const outcomes = (await Promise.all([first, second])).map((r) => r.outcome);
+    expect(outcomes).toEqual(['accepted', 'duplicate']);
+    expect(await queue.getJobCountByTypes('prioritized', 'waiting')).toBe(1);
+    await queue.obliterate({ force: true });
+  });
+
+  it('fails a write that waited on a failed write of the same job, so its caller retries', async () => {
+    const prefix = `jw-${randomUUID().slice(0, 8)}`;
+    const broken = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 0, lazyConnect: true });
+    broken.disconnect(); // every command fails at once
+    const queue = createArchiveQueue(redis, prefix);
+    const writer = createJobWriter({
+      redis: broken,
+      queue,
+      keys: archiverKeys(prefix),
+      retentionDays: () => RETENTION_DAYS,
+    });
+    const first = writer.write(job('FAILS'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = writer.write(job('FAILS'));
+
+    const [a, b] = await Promise.allSettled([first, second]);
+    expect(a.status).toBe('rejected');
+    expect(b.status).toBe('rejected');
+    await queue.obliterate({ force: true });
+  });
+
   it('treats a job that is already queued, or ended and removed, as a duplicate', async () => {
     const { keys, queue, writer } = setup();
     expect((await writer.write(job('QUEUED'))).outcome).toBe('accepted');
