@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ArchiveJobData } from '@archiver/core';
+import { readKeptMessage, type ArchiveJobData } from '@archiver/core';
 import { startFakeGreenApi, startRedis, startS3, type FakeGreenApi } from '@archiver/testkit';
 import { benchInstances, fileJob, type BenchInstance } from './lib/fixtures.js';
 import { processCpuMs } from './lib/cpu.js';
@@ -51,7 +51,8 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
       apiTokenInstance: f.instance.apiTokenInstance,
       chatId: f.data.chatId,
       idMessage: f.data.idMessage,
-      message: f.data.message,
+      // The body the worker's sidecar carries, so the script writes the same bytes.
+      message: readKeptMessage(f.data.message),
     }));
     const tasksFile = join(tmp, 'tasks.json');
     writeFileSync(tasksFile, JSON.stringify(tasks));

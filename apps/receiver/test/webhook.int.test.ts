@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { archiveJobId } from '@archiver/core';
+import { archiveJobId, readKeptMessage } from '@archiver/core';
 import { WEBHOOK_PATH } from '../src/app.js';
 import {
   INSTANCES,
@@ -27,8 +27,13 @@ afterAll(async () => {
   await receiver?.close();
 });
 
+/** The job's whole hash as text, its kept body unpacked, to search for what must not be there. */
 async function storedJobJson(jobId: string): Promise<string> {
-  return JSON.stringify(await receiver.redis.hgetall(receiver.keys.job(jobId)));
+  const hash = await receiver.redis.hgetall(receiver.keys.job(jobId));
+  const data = JSON.parse(hash.data ?? '{}') as { message: string };
+  const message = readKeptMessage(data.message);
+  expect(message).toBeDefined();
+  return JSON.stringify({ ...hash, data: { ...data, message } });
 }
 
 describe('file webhooks', () => {

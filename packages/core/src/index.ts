@@ -1,6 +1,7 @@
 export * from './config.js';
 export * from './instances.js';
 export * from './job.js';
+export * from './kept-message.js';
 export * from './deadline.js';
 export * from './keys.js';
 export * from './sidecar.js';

@@ -5,8 +5,9 @@ import {
   archiveJobSchema,
   jobFromJournal,
   jobFromWebhook,
-  withoutThumbnails,
+  readArchiveJob,
 } from './job.js';
+import { readKeptMessage } from './kept-message.js';
 
 const body = {
   typeWebhook: 'incomingMessageReceived',
@@ -46,7 +47,14 @@ describe('archive jobs', () => {
       tooLarge: false,
       receivedAt: 42,
     });
-    expect(JSON.stringify(data)).not.toContain('jpegThumbnail');
+    const { jpegThumbnail: _, ...file } = body.messageData.fileMessageData;
+    const { jpegThumbnail: __, ...quoted } = body.messageData.quotedMessage;
+    // The body as parsed: the instance id is a string whichever way Green-API sent it.
+    expect(readKeptMessage(data.message)).toEqual({
+      ...body,
+      instanceData: { ...body.instanceData, idInstance: '1101000002' },
+      messageData: { ...body.messageData, fileMessageData: file, quotedMessage: quoted },
+    });
   });
 
   it('records {{SWE002}} as too large without a link', () => {
@@ -77,12 +85,30 @@ describe('archive jobs', () => {
       typeWebhook: 'outgoingMessageReceived',
       fileName: 'd.pdf',
     });
-    expect(JSON.stringify(data)).not.toContain('AAAA');
+    expect(readKeptMessage(data.message)).toEqual({
+      type: 'outgoing',
+      idMessage: 'M1',
+      timestamp: 1705466692,
+      typeMessage: 'documentMessage',
+      chatId: '1@c.us',
+      downloadUrl: 'https://x.storage.yandexcloud.net/d.pdf',
+      fileName: 'd.pdf',
+    });
   });
 
-  it('strips thumbnails at any depth and nothing else', () => {
-    expect(
-      withoutThumbnails({ a: [{ jpegThumbnail: 'x', b: 1 }], jpegThumbnail: 'y', c: null }),
-    ).toEqual({ a: [{ b: 1 }], c: null });
+  it('reads a job for the worker: its kept body unpacked, old unpacked bodies too', () => {
+    const result = classifyWebhook(body);
+    if (result.kind !== 'file') throw new Error('expected a file');
+    const data = jobFromWebhook(result.webhook, 'whatsapp', 'webhook', 42);
+    const read = readArchiveJob(data);
+    expect(read).toMatchObject({ ok: true, data, message: { idMessage: body.idMessage } });
+
+    const legacy = { ...data, message: { idMessage: body.idMessage } };
+    expect(readArchiveJob(legacy)).toMatchObject({ ok: true, message: legacy.message });
+    expect(readArchiveJob({ ...data, message: 'd1:????' })).toEqual({
+      ok: false,
+      error: 'message: not a readable kept body',
+    });
+    expect(readArchiveJob({ ...data, chatId: '' })).toMatchObject({ ok: false });
   });
 });

@@ -8,13 +8,14 @@ import {
   type MessageWebhook,
 } from '@archiver/greenapi';
 import type { InstanceConfig } from './instances.js';
+import { keepMessage, readKeptMessage } from './kept-message.js';
 
 export const ARCHIVE_JOB = 'archive-file';
 
 /**
  * What the worker needs to archive one file, and nothing secret: no token, no thumbnail.
  * `message` is the original webhook body (or journal item) without base64 thumbnails, kept
- * for the sidecar. The webhook's link is not copied out of it: the worker always asks
+ * for the sidecar, packed (kept-message.ts; jobs queued before that hold the object). The webhook's link is not copied out of it: the worker always asks
  * downloadFile for a fresh one, and every queued byte costs Redis memory.
  */
 export const archiveJobSchema = z.object({
@@ -31,7 +32,7 @@ export const archiveJobSchema = z.object({
   mimeType: z.string().optional(),
   /** `{{SWE002}}`: Green-API could not fetch the file; recorded, never downloaded. */
   tooLarge: z.boolean(),
-  message: z.record(z.string(), z.unknown()),
+  message: z.union([z.string(), z.record(z.string(), z.unknown())]),
   /** When the archiver first saw it (ms). */
   receivedAt: z.number(),
   /** The last transient error, kept so an `expired` record can say why. */
@@ -46,6 +47,21 @@ export const archiveJobSchema = z.object({
 });
 
 export type ArchiveJobData = z.infer<typeof archiveJobSchema>;
+
+/** A job's data as the worker reads it: validated, with its kept body unpacked. */
+export function readArchiveJob(
+  raw: unknown,
+):
+  | { ok: true; data: ArchiveJobData; message: Record<string, unknown> }
+  | { ok: false; error: string } {
+  const parsed = archiveJobSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, error: parsed.error.issues[0]?.message ?? 'invalid data' };
+  }
+  const message = readKeptMessage(parsed.data.message);
+  if (!message) return { ok: false, error: 'message: not a readable kept body' };
+  return { ok: true, data: parsed.data, message };
+}
 
 /**
  * One file = one job id: (idInstance, chatId, idMessage), since idMessage is unique only
@@ -88,7 +104,7 @@ export function jobFromWebhook(
     fileName: nonEmpty(file?.fileName),
     mimeType: nonEmpty(file?.mimeType),
     tooLarge: file?.downloadUrl.trim() === TOO_LARGE_MARKER,
-    message: withoutThumbnails(webhook) as Record<string, unknown>,
+    message: keepMessage(webhook),
     receivedAt: now,
   };
 }
@@ -113,20 +129,9 @@ export function jobFromJournal(
     fileName: nonEmpty(item.fileName),
     mimeType: nonEmpty(item.mimeType),
     tooLarge: downloadUrl?.trim() === TOO_LARGE_MARKER,
-    message: withoutThumbnails(item) as Record<string, unknown>,
+    message: keepMessage(item),
     receivedAt: now,
   };
-}
-
-/** Drops every `jpegThumbnail` (base64 previews) at any depth; the rest is kept as is. */
-export function withoutThumbnails(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutThumbnails);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([key]) => key !== 'jpegThumbnail')
-      .map(([key, inner]) => [key, withoutThumbnails(inner)]),
-  );
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

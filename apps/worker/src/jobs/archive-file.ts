@@ -2,11 +2,11 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import {
-  archiveJobSchema,
   downloadRpsFor,
   effectiveDeadline,
   markDone,
   objectKeys,
+  readArchiveJob,
   type ArchiveJobData,
   type ArchiverKeys,
   type Config,
@@ -69,15 +69,13 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
     token?: string,
     signal?: AbortSignal,
   ): Promise<ArchiveResult> {
-    const parsed = archiveJobSchema.safeParse(job.data);
-    if (!parsed.success) {
+    const parsed = readArchiveJob(job.data);
+    if (!parsed.ok) {
       deps.metrics.jobs.inc({ outcome: 'permanent_failure' });
       deps.metrics.failures.inc({ outcome: 'permanent_failure', reason: 'invalid_job' });
-      throw new UnrecoverableError(
-        `permanent_failure: invalid_job: ${parsed.error.issues[0]?.message ?? 'invalid data'}`,
-      );
+      throw new UnrecoverableError(`permanent_failure: invalid_job: ${parsed.error}`);
     }
-    const data = parsed.data;
+    const { data, message } = parsed;
     const log = deps.logger.child({
       jobId: job.id,
       attempt: job.attemptsMade + 1,
@@ -99,7 +97,7 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
     ): Promise<never> {
       await deps.store.putSidecar(
         sidecarKey,
-        failureRecord({ data, attempts, status, code, error, intendedKey: fileKey }),
+        failureRecord({ data, message, attempts, status, code, error, intendedKey: fileKey }),
       );
       await markDone(deps.redis, deps.keys, jobId, status, deadline);
       deps.metrics.jobs.inc({ outcome: status });
@@ -183,7 +181,7 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
       const { sha256, size } = download.digest();
       await deps.store.putSidecar(
         sidecarKey,
-        archivedRecord({ data, attempts, key: fileKey, sha256, size, contentType }),
+        archivedRecord({ data, message, attempts, key: fileKey, sha256, size, contentType }),
       );
       await markDone(deps.redis, deps.keys, jobId, 'archived', deadline);
       deps.metrics.jobs.inc({ outcome: 'archived' });

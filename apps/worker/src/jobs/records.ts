@@ -1,8 +1,9 @@
 import type { ArchiveJobData, FailureCode, Sidecar } from '@archiver/core';
 
-type Common = { data: ArchiveJobData; attempts: number };
+/** `message`: the job's kept body, unpacked (readKeptMessage). */
+type Common = { data: ArchiveJobData; message: Record<string, unknown>; attempts: number };
 
-function base({ data, attempts }: Common) {
+function base({ data, message, attempts }: Common) {
   return {
     idInstance: data.idInstance,
     chatId: data.chatId,
@@ -14,7 +15,7 @@ function base({ data, attempts }: Common) {
     fileName: data.fileName,
     attempts,
     source: data.source,
-    message: data.message,
+    message,
   };
 }
 
