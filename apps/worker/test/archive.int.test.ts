@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
-import { sidecarSchema } from '@archiver/core';
+import { readKeptMessage, sidecarSchema } from '@archiver/core';
 import {
   getObjectBytes,
   listAllKeys,
@@ -121,6 +121,9 @@ describe('archiving', () => {
         fileName: job.data.fileName,
         attempts: 1,
       });
+      // The body the job kept, unpacked: the webhook as received, without thumbnails.
+      expect(sidecar.message).toEqual(readKeptMessage(job.data.message));
+      expect(sidecar.message).toMatchObject({ idMessage: job.data.idMessage });
       expect(JSON.stringify(sidecar.message)).not.toContain('jpegThumbnail');
     }
     const unicode = keysOf(`${p.prefix}/`, jobs.at(-2)!.data).fileKey;
