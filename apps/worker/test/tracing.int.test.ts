@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '@archiver/testkit';
 import { MAX, WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob } from './corpus.js';
-import { spawnApp, type SpawnedApp } from './process.js';
+import { isRunning, spawnApp, type SpawnedApp } from './process.js';
 
 type Span = {
   traceId: string;
@@ -20,6 +20,7 @@ let collector: Server;
 const spans: { service: string; span: Span }[] = [];
 const bodies: string[] = [];
 const apps: SpawnedApp[] = [];
+let receiver: SpawnedApp;
 
 /** A minimal OTLP/HTTP JSON trace collector. */
 async function startCollector(): Promise<string> {
@@ -75,7 +76,8 @@ beforeAll(async () => {
     }),
   );
   const port = await freePort();
-  apps.push(spawnApp('receiver', { ...common, PORT: String(port) }));
+  receiver = spawnApp('receiver', { ...common, PORT: String(port) });
+  apps.push(receiver);
   (globalThis as { receiverPort?: number }).receiverPort = port;
 });
 afterAll(async () => {
@@ -95,22 +97,23 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       idMessage: 'TRACE1',
       size: 2048,
     });
-    await expect
-      .poll(
-        async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/webhooks/green-api`, {
-            method: 'POST',
-            headers: {
-              authorization: 'Bearer trace-hook-token-31d',
-              'content-type': 'application/json',
-            },
-            body: JSON.stringify(job.hook),
-          }).catch(() => undefined);
-          return res?.status;
-        },
-        { timeout: 30_000, interval: 200 },
-      )
-      .toBe(200);
+    // Until the receiver is up: with the OTel SDK and tsx it can take long to start while the
+    // rest of the suite loads the machine. A receiver that died fails at once, with its output.
+    await vi.waitFor(
+      async () => {
+        if (!isRunning(receiver.child)) throw new Error(`receiver exited:\n${receiver.output()}`);
+        const res = await fetch(`http://127.0.0.1:${port}/webhooks/green-api`, {
+          method: 'POST',
+          headers: {
+            authorization: 'Bearer trace-hook-token-31d',
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify(job.hook),
+        });
+        expect(res.status).toBe(200);
+      },
+      { timeout: 90_000, interval: 200 },
+    );
     const jobId = (
       await p.queue.getJobs(['waiting', 'prioritized', 'active', 'completed', 'delayed'])
     )[0]!.id!;
@@ -167,5 +170,5 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       expect(body).not.toContain(WA.apiTokenInstance);
       expect(body).not.toContain('trace-hook-token-31d');
     }
-  });
+  }, 180_000);
 });
