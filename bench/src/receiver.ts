@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { startRedis, freePort } from '@archiver/testkit';
 import { benchInstances, realisticWebhook } from './lib/fixtures.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
+import { processCpuMs } from './lib/cpu.js';
 import { spawnSource, type SpawnedSource } from './lib/spawn.js';
 import { median, round } from './lib/stats.js';
 
@@ -38,6 +39,7 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
       LOG_LEVEL: 'info',
     });
     const baseline = await startServer('baseline', procs, {});
+    const servers = { receiver, baseline };
     const bodies = bodySource(instance.idInstance);
     const headers = {
       'content-type': 'application/json',
@@ -55,17 +57,27 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
       });
 
     opts.log(`receiver: warm-up ${warmup} s each`);
-    await fire(baseline, warmup);
-    await fire(receiver, warmup);
+    await fire(baseline.url, warmup);
+    await fire(receiver.url, warmup);
 
     const results = { baseline: [] as Round[], receiver: [] as Round[] };
+    // CPU per answered request (µs), of the server process and, for the receiver, its Redis:
+    // on two cores the receiver shares the machine with Redis, the bare route with nothing.
+    const cpu = { baseline: [] as number[], receiver: [] as number[], redis: [] as number[] };
     for (let r = 0; r < rounds; r += 1) {
       const order =
         r % 2 === 0 ? (['baseline', 'receiver'] as const) : (['receiver', 'baseline'] as const);
       for (const which of order) {
         if (which === 'receiver') await admin.flushall();
-        const res = await fire(which === 'receiver' ? receiver : baseline, seconds);
+        const cpuBefore = processCpuMs(servers[which].pid);
+        const redisCpuBefore = await redisCpuMs(admin);
+        const res = await fire(servers[which].url, seconds);
         const round = summarise(res);
+        const perRequest = (ms: number) => (ms * 1000) / Math.max(1, round.ok + round.bad);
+        cpu[which].push(perRequest(processCpuMs(servers[which].pid) - cpuBefore));
+        if (which === 'receiver') {
+          cpu.redis.push(perRequest((await redisCpuMs(admin)) - redisCpuBefore));
+        }
         if (which === 'receiver') {
           // Every 200 must be a job in Redis: the receiver answers 200 only once it is stored.
           const stored = await admin.zcard('bench:archive:prioritized');
@@ -123,9 +135,21 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
           pass: p99Diff <= 5,
           note: `difference ${round(p99Diff)} ms`,
         },
+        {
+          bench: 'receiver',
+          metric: 'CPU per webhook: receiver + its Redis vs the bare route (median)',
+          unit: 'µs',
+          archiver: Math.round(median(cpu.receiver) + median(cpu.redis)),
+          baseline: Math.round(median(cpu.baseline)),
+          ratio: round((median(cpu.receiver) + median(cpu.redis)) / median(cpu.baseline)),
+          target: 'info',
+          pass: true,
+          note: `receiver process ${Math.round(median(cpu.receiver))} µs, Redis ${Math.round(median(cpu.redis))} µs (the bench's Redis: one webhook = one job)`,
+        },
       ],
       details: {
         rounds: results,
+        cpuMicrosPerRequest: cpu,
         seconds,
         connections: CONNECTIONS,
         bodyBytes: bodies.sampleBytes,
@@ -142,14 +166,21 @@ async function startServer(
   which: 'receiver' | 'baseline',
   procs: SpawnedSource[],
   env: Record<string, string>,
-): Promise<string> {
+): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const file =
     which === 'receiver' ? 'apps/receiver/src/main.ts' : 'bench/src/procs/express-baseline.ts';
   const proc = spawnSource(file, { ...env, PORT: String(port) });
   procs.push(proc);
   await proc.waitForLine(which === 'receiver' ? 'receiver listening' : 'baseline listening');
-  return `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, pid: proc.pid };
+}
+
+/** Redis' own CPU time (user + system, INFO cpu), in ms. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
 }
 
 /** Pre-split body template: each request gets a fresh idMessage with one string concat. */
