@@ -70,30 +70,22 @@ describe('archive jobs', () => {
   });
 
   it('builds job data from a flat journal item', () => {
-    const data = jobFromJournal('1101000002', 'whatsapp', {
-      type: 'outgoing',
+    const item = {
+      type: 'outgoing' as const,
       idMessage: 'M1',
       timestamp: 1705466692,
       typeMessage: 'documentMessage',
       chatId: '1@c.us',
       downloadUrl: 'https://x.storage.yandexcloud.net/d.pdf',
       fileName: 'd.pdf',
-      jpegThumbnail: 'AAAA',
-    });
+    };
+    const data = jobFromJournal('1101000002', 'whatsapp', { ...item, jpegThumbnail: 'AAAA' });
     expect(data).toMatchObject({
       source: 'journal',
       typeWebhook: 'outgoingMessageReceived',
       fileName: 'd.pdf',
     });
-    expect(readKeptMessage(data.message)).toEqual({
-      type: 'outgoing',
-      idMessage: 'M1',
-      timestamp: 1705466692,
-      typeMessage: 'documentMessage',
-      chatId: '1@c.us',
-      downloadUrl: 'https://x.storage.yandexcloud.net/d.pdf',
-      fileName: 'd.pdf',
-    });
+    expect(readKeptMessage(data.message)).toEqual(item);
   });
 
   it('reads a job for the worker: its kept body unpacked, old unpacked bodies too', () => {

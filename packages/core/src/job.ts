@@ -15,8 +15,9 @@ export const ARCHIVE_JOB = 'archive-file';
 /**
  * What the worker needs to archive one file, and nothing secret: no token, no thumbnail.
  * `message` is the original webhook body (or journal item) without base64 thumbnails, kept
- * for the sidecar, packed (kept-message.ts; jobs queued before that hold the object). The webhook's link is not copied out of it: the worker always asks
- * downloadFile for a fresh one, and every queued byte costs Redis memory.
+ * for the sidecar, packed (kept-message.ts; jobs queued before that hold the object). The
+ * webhook's link is not copied out of it: the worker always asks downloadFile for a fresh
+ * one, and every queued byte costs Redis memory.
  */
 export const archiveJobSchema = z.object({
   source: z.enum(['webhook', 'poll', 'journal', 'replay']),
