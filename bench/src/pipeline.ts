@@ -147,6 +147,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
     const after = await runBaseline('same-io');
     const fileOnly = (await runBaseline('file-only')).rate;
     const sameIo = (before.rate + after.rate) / 2;
+    const sameIoCpuUsPerFile = (before.cpuUsPerFile + after.cpuUsPerFile) / 2;
     const archiver = worker.rate;
     const row = (
       baseline: number,
@@ -179,8 +180,8 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
           metric: 'CPU per file, worker process vs baseline script',
           unit: 'µs',
           archiver: Math.round(worker.cpuUsPerFile),
-          baseline: Math.round((before.cpuUsPerFile + after.cpuUsPerFile) / 2),
-          ratio: round(worker.cpuUsPerFile / ((before.cpuUsPerFile + after.cpuUsPerFile) / 2)),
+          baseline: Math.round(sameIoCpuUsPerFile),
+          ratio: round(worker.cpuUsPerFile / sameIoCpuUsPerFile),
           target: 'info',
           pass: true,
           note: 'user + system time of the process, including its start; Redis and S3 not counted',

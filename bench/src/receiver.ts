@@ -70,15 +70,13 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
       for (const which of order) {
         if (which === 'receiver') await admin.flushall();
         const cpuBefore = processCpuMs(servers[which].pid);
-        const redisCpuBefore = await redisCpuMs(admin);
+        const redisCpuBefore = which === 'receiver' ? await redisCpuMs(admin) : 0;
         const res = await fire(servers[which].url, seconds);
         const round = summarise(res);
         const perRequest = (ms: number) => (ms * 1000) / Math.max(1, round.ok + round.bad);
         cpu[which].push(perRequest(processCpuMs(servers[which].pid) - cpuBefore));
         if (which === 'receiver') {
           cpu.redis.push(perRequest((await redisCpuMs(admin)) - redisCpuBefore));
-        }
-        if (which === 'receiver') {
           // Every 200 must be a job in Redis: the receiver answers 200 only once it is stored.
           const stored = await admin.zcard('bench:archive:prioritized');
           // No 200 without its job. (More jobs than 200s is fine: autocannon does not count

@@ -3,9 +3,11 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 /**
  * The webhook body (or journal item) a job keeps for its sidecar, stored packed: JSON without
  * base64 thumbnails, deflated with a preset dictionary of Green-API's field names and common
- * values, in base64. A realistic 833-byte document webhook packs to about 420 characters, and
- * that is what keeps a queued job within 2 KiB of Redis memory with Redis' default settings
- * (BENCHMARKS.md, redis-memory). Packing costs about 16 µs per file webhook, unpacking 8 µs.
+ * values, in base64. A realistic 833-byte document webhook packs to 413 characters, and that
+ * is what keeps a queued job within 2 KiB of Redis memory with Redis' default settings
+ * (BENCHMARKS.md, redis-memory). Packing costs 16–20 µs per file webhook in isolation and
+ * about 50 µs in a receiver under load (Node's zlib builds a stream object per call);
+ * unpacking about 8 µs.
  */
 export type KeptMessage = string;
 
