@@ -78,9 +78,14 @@ export function createApp(deps: AppDeps): RequestListener {
   };
 }
 
-/** The webhook path, optionally with one trailing slash and a query string, as Express matched it. */
+/**
+ * The webhook path, optionally with one trailing slash and a query string, in any letter case:
+ * what Express's router matched (an integrator who types `/Webhooks/Green-API` is served).
+ */
 function isWebhookPath(url: string | undefined): boolean {
-  if (url === undefined || !url.startsWith(WEBHOOK_PATH)) return false;
+  if (url === undefined) return false;
+  const path = url.slice(0, WEBHOOK_PATH.length);
+  if (path !== WEBHOOK_PATH && path.toLowerCase() !== WEBHOOK_PATH) return false;
   const rest = url.slice(WEBHOOK_PATH.length);
   return rest === '' || rest === '/' || rest.startsWith('?') || rest.startsWith('/?');
 }

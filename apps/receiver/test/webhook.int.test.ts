@@ -259,6 +259,7 @@ describe('webhook path', () => {
   it.each([
     ['a query string', `${WEBHOOK_PATH}?source=green-api`],
     ['a trailing slash', `${WEBHOOK_PATH}/`],
+    ['other letter cases', '/Webhooks/Green-API'],
   ])('accepts the path with %s', async (_name, path) => {
     expect((await receiver.post(whatsappDocument(), { path })).status).toBe(200);
     expect(await receiver.jobs()).toHaveLength(1);
