@@ -13,6 +13,7 @@ import {
   retentionResolver,
   type ArchiveQueue,
   type Config,
+  type S3Timeouts,
 } from '@archiver/core';
 import { s3ClientConfig, startFakeGreenApi } from '@archiver/testkit';
 import { startWorker, type RunningWorker } from '../src/app.js';
@@ -35,7 +36,11 @@ export const MAX = {
  */
 export async function startPipeline(
   env: Record<string, string> = {},
-  opts: { s3Endpoint?: string } = {},
+  opts: {
+    s3Endpoint?: string;
+    /** The S3 client's connection and silence timeouts, shortened for a test. */
+    s3Timeouts?: S3Timeouts;
+  } = {},
 ) {
   const fake = await startFakeGreenApi();
   fake.addInstance(WA);
@@ -79,7 +84,11 @@ export async function startPipeline(
     keys: archiverKeys(prefix),
     retentionDays: retentionResolver(instanceMap(config.instances), config.retentionDays),
   });
-  const s3Overrides = { ...s3ClientConfig(s3), endpoint: opts.s3Endpoint ?? s3.endpoint };
+  const s3Overrides = {
+    ...s3ClientConfig(s3),
+    endpoint: opts.s3Endpoint ?? s3.endpoint,
+    ...(opts.s3Timeouts ? { requestHandler: opts.s3Timeouts } : {}),
+  };
   let worker: RunningWorker | undefined = await startWorker(config, logger, {
     port: 0,
     s3: s3Overrides,
