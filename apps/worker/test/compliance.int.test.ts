@@ -1,45 +1,22 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob, keysOf } from './corpus.js';
+import { startS3Proxy } from './s3-proxy.js';
 
 /**
  * s3rver neither enforces Object Lock nor encrypts, so this test checks what the worker asks
  * S3 for: a recording proxy in front of it captures every request's headers.
  */
 let p: Pipeline;
-let proxy: Server;
+let proxy: Awaited<ReturnType<typeof startS3Proxy>> | undefined;
 const seen: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
 
-async function startRecordingProxy(target: string): Promise<string> {
-  const upstream = new URL(target);
-  proxy = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    const out = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    req.pipe(out);
-  });
-  proxy.listen(0, '127.0.0.1');
-  await once(proxy, 'listening');
-  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-}
-
 beforeAll(async () => {
-  const endpoint = await startRecordingProxy(inject('s3').endpoint);
+  proxy = await startS3Proxy(inject('s3').endpoint, (req) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    return false;
+  });
   p = await startPipeline(
     {
       S3_OBJECT_LOCK_MODE: 'GOVERNANCE',
@@ -47,7 +24,7 @@ beforeAll(async () => {
       S3_SSE: 'aws:kms',
       S3_SSE_KMS_KEY_ID: 'arn:aws:kms:eu-central-1:123456789012:key/test',
     },
-    { s3Endpoint: endpoint },
+    { s3Endpoint: proxy.url },
   );
 });
 afterAll(async () => {

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { getObjectBytes, listAllKeys, s3ClientConfig } from '@archiver/testkit';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob, keysOf } from './corpus.js';
+import { startS3Proxy } from './s3-proxy.js';
 
 /**
  * An S3 that takes a request and never answers (a black-holed endpoint, a hung proxy) must not
@@ -14,59 +12,29 @@ import { fileJob, keysOf } from './corpus.js';
  * request must time out and be tried again, and the file end up archived once, whole.
  */
 let p: Pipeline;
-let proxy: Server;
+let proxy: Awaited<ReturnType<typeof startS3Proxy>> | undefined;
 let s3: S3Client;
-const sockets = new Set<Socket>();
 /** The path (`/bucket/key`) whose first PUT is swallowed. */
 let silencedPath: string | undefined;
 let swallowed = 0;
 const bucket = () => inject('s3').bucket;
 
-async function startSilencingProxy(target: string): Promise<string> {
-  const upstream = new URL(target);
-  proxy = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
-    if (req.method === 'PUT' && path === silencedPath && swallowed === 0) {
-      swallowed += 1;
-      req.resume(); // read the body, answer nothing
-      return;
-    }
-    const out = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    req.pipe(out);
-  });
-  proxy.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  proxy.listen(0, '127.0.0.1');
-  await once(proxy, 'listening');
-  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-}
-
 beforeAll(async () => {
-  const endpoint = await startSilencingProxy(inject('s3').endpoint);
+  proxy = await startS3Proxy(inject('s3').endpoint, (req) => {
+    const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
+    if (req.method !== 'PUT' || path !== silencedPath || swallowed > 0) return false;
+    swallowed += 1;
+    req.resume(); // read the body, answer nothing
+    return true;
+  });
   p = await startPipeline(
     {},
-    { s3Endpoint: endpoint, s3Timeouts: { connectionTimeout: 1000, socketTimeout: 500 } },
+    { s3Endpoint: proxy.url, s3Timeouts: { connectionTimeout: 1000, socketTimeout: 500 } },
   );
   s3 = new S3Client(s3ClientConfig(inject('s3')));
 });
 afterAll(async () => {
   await p?.close();
-  for (const socket of sockets) socket.destroy();
   proxy?.close();
   s3?.destroy();
 });
