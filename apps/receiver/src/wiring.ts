@@ -10,7 +10,7 @@ import { watchRedis } from './redis-events.js';
 export function createReceiverServices(config: Config, logger: Logger, telemetry?: Telemetry) {
   const redis = createRedis(config.redisUrl, 'producer');
   watchRedis(redis, logger);
-  const { keys, queue, quarantine, ingest } = createIngestPath(redis, config, telemetry);
+  const { keys, queue, quarantine, ingest } = createIngestPath(redis, config, { telemetry });
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });
 

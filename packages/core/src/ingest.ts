@@ -6,7 +6,7 @@ import { instanceMap, retentionResolver, type InstanceConfig } from './instances
 import { jobFromWebhook, resolveKind } from './job.js';
 import { createJobWriter, type JobWriter } from './job-writer.js';
 import { createQuarantine, type Quarantine } from './quarantine.js';
-import { archiverKeys, createArchiveQueue } from './queue.js';
+import { archiverKeys, createArchiveQueue, type ArchiveQueue } from './queue.js';
 
 export type IngestOutcome =
   | { outcome: 'accepted' | 'duplicate'; jobId: string; typeWebhook: string; idInstance: string }
@@ -71,16 +71,17 @@ export function createIngestor(deps: {
 export type Ingest = ReturnType<typeof createIngestor>;
 
 /**
- * The whole ingest side on one Redis connection, as the receiver and the poller run it:
- * archive queue, group-commit writer, quarantine and the classifier in front of them.
+ * The whole ingest side on one Redis connection, as the receiver, the poller and quarantine
+ * replay run it: archive queue, group-commit writer, quarantine and the classifier in front
+ * of them. A caller that already has the archive queue (the CLI) passes it.
  */
 export function createIngestPath(
   redis: Redis,
   config: Pick<Config, 'queuePrefix' | 'instances' | 'retentionDays' | 'quarantineMax'>,
-  telemetry?: Telemetry,
+  opts: { telemetry?: Telemetry; queue?: ArchiveQueue } = {},
 ) {
   const keys = archiverKeys(config.queuePrefix);
-  const queue = createArchiveQueue(redis, config.queuePrefix, telemetry);
+  const queue = opts.queue ?? createArchiveQueue(redis, config.queuePrefix, opts.telemetry);
   const instances = instanceMap(config.instances);
   const writer = createJobWriter({
     redis,

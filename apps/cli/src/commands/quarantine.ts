@@ -1,11 +1,4 @@
-import {
-  createIngestor,
-  createJobWriter,
-  createQuarantine,
-  instanceMap,
-  retentionResolver,
-  type QuarantineEntry,
-} from '@archiver/core';
+import { createIngestPath, createQuarantine, type QuarantineEntry } from '@archiver/core';
 import { HELP_OPTION, parseCommandArgs, positiveInt, UsageError } from '../args.js';
 import { keysOf, type CliDeps } from '../deps.js';
 import { plural } from '../format.js';
@@ -71,16 +64,9 @@ export async function replayQuarantine(
   deps: CliDeps,
   ids: string[] | 'all',
 ): Promise<ReplayOutcome[]> {
-  const keys = keysOf(deps.config);
-  const quarantine = quarantineOf(deps);
-  const instances = instanceMap(deps.config.instances);
-  const writer = createJobWriter({
-    redis: deps.redis,
+  const { keys, quarantine, ingest } = createIngestPath(deps.redis, deps.config, {
     queue: deps.queue,
-    keys,
-    retentionDays: retentionResolver(instances, deps.config.retentionDays),
   });
-  const ingest = createIngestor({ writer, quarantine, instances });
   // Ids only (bodies can be ~100 KB each): the entries are read one by one below.
   const targets = ids === 'all' ? await deps.redis.zrevrange(keys.quarantine, 0, -1) : ids;
   // In the order asked for (newest first for --all), whatever order they finish in.
