@@ -1,12 +1,10 @@
 import {
   archiveJobId,
   archiverKeys,
-  createIngestor,
-  createJobWriter,
-  createQuarantine,
-  instanceMap,
+  createIngestPath,
   readKeptMessage,
-  retentionResolver,
+  type Ingest,
+  type Quarantine,
   type QuarantineEntry,
 } from '@archiver/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -39,21 +37,15 @@ function fileWebhook(idMessage: string): Record<string, unknown> {
 
 describe('archiver quarantine', () => {
   let ctx: TestContext;
-  let quarantine: ReturnType<typeof createQuarantine>;
-  let ingest: ReturnType<typeof createIngestor>;
+  let quarantine: Quarantine;
+  let ingest: Ingest;
 
   beforeEach(() => {
     ctx = createContext('quarantine');
-    const keys = archiverKeys(ctx.queuePrefix);
-    const instances = instanceMap(ctx.deps.config.instances);
-    quarantine = createQuarantine(ctx.deps.redis, keys, 100);
-    const writer = createJobWriter({
-      redis: ctx.deps.redis,
+    // The receiver's ingest path on the CLI's queue: bodies are quarantined as in production.
+    ({ quarantine, ingest } = createIngestPath(ctx.deps.redis, ctx.deps.config, {
       queue: ctx.deps.queue,
-      keys,
-      retentionDays: retentionResolver(instances, 15),
-    });
-    ingest = createIngestor({ writer, quarantine, instances });
+    }));
   });
 
   afterEach(async () => {
