@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { IncomingHttpHeaders } from 'node:http';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob, keysOf } from './corpus.js';
-import { startS3Proxy } from './s3-proxy.js';
+import { startS3Proxy, type S3Proxy } from './s3-proxy.js';
 
 /**
  * s3rver neither enforces Object Lock nor encrypts, so this test checks what the worker asks
  * S3 for: a recording proxy in front of it captures every request's headers.
  */
 let p: Pipeline;
-let proxy: Awaited<ReturnType<typeof startS3Proxy>> | undefined;
+let proxy: S3Proxy | undefined;
 const seen: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
 
 beforeAll(async () => {

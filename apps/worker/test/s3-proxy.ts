@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
+export type S3Proxy = { url: string; close(): void };
+
 /**
  * An HTTP proxy in front of the test S3, for tests that must see or disturb what the worker
  * sends. `intercept` sees every request first: it may look at it, or take it over by
@@ -10,7 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 export async function startS3Proxy(
   target: string,
   intercept: (req: IncomingMessage, res: ServerResponse) => boolean,
-): Promise<{ url: string; close(): void }> {
+): Promise<S3Proxy> {
   const upstream = new URL(target);
   const sockets = new Set<Socket>();
   const proxy = createServer((req, res) => {

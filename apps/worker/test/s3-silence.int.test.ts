@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { getObjectBytes, listAllKeys, s3ClientConfig } from '@archiver/testkit';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob, keysOf } from './corpus.js';
-import { startS3Proxy } from './s3-proxy.js';
+import { startS3Proxy, type S3Proxy } from './s3-proxy.js';
 
 /**
  * An S3 that takes a request and never answers (a black-holed endpoint, a hung proxy) must not
@@ -12,7 +12,7 @@ import { startS3Proxy } from './s3-proxy.js';
  * request must time out and be tried again, and the file end up archived once, whole.
  */
 let p: Pipeline;
-let proxy: Awaited<ReturnType<typeof startS3Proxy>> | undefined;
+let proxy: S3Proxy | undefined;
 let s3: S3Client;
 /** The path (`/bucket/key`) whose first PUT is swallowed. */
 let silencedPath: string | undefined;
