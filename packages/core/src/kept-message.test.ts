@@ -18,13 +18,35 @@ describe('kept message', () => {
   });
 
   it('round-trips any JSON object without thumbnails', () => {
-    // Strings mixed from what the packing replaces or escapes, so that they meet in every order.
-    const special = fc.constantFrom('~', '~0', "'", '"', '\\', ',"wid":', '@c.us"', 'false', '\n');
+    // Strings mixed from what the packing replaces or escapes, so that they meet in every
+    // order; keys the table knows, with values of every type.
+    const special = fc.constantFrom(
+      '~',
+      '~0',
+      "'",
+      '"',
+      '\\',
+      ',"wid":"',
+      '","chatId":"',
+      '{',
+      '@c.us',
+      'false',
+      '\n',
+    );
     const text = fc
       .array(fc.oneof(fc.string({ unit: 'grapheme' }), special), { maxLength: 6 })
       .map((parts) => parts.join(''));
+    const key = fc.oneof(
+      text,
+      fc.constantFrom('typeWebhook', 'idInstance', 'wid', 'chatId', 'type'),
+    );
+    const value = fc.oneof(
+      text,
+      fc.jsonValue(),
+      fc.dictionary(key, fc.oneof(text, fc.jsonValue())),
+    );
     fc.assert(
-      fc.property(fc.dictionary(text, fc.oneof(text, fc.jsonValue())), (raw) => {
+      fc.property(fc.dictionary(key, value), (raw) => {
         // What the receiver keeps is what JSON can carry (no -0, no undefined).
         const body = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
         delete body.jpegThumbnail;
