@@ -123,6 +123,7 @@ export function createBackfill(deps: BackfillDeps) {
       // In-process wait: these are a few calls per run, not a queue of jobs to reschedule.
       const slot = await deps.limiter.acquire(id, method, JOURNAL_RPS, {
         maxWaitMs: Math.max(0, budgetLeft),
+        holdMs: IN_FLIGHT_HOLD_MS,
       });
       if (!slot.go) {
         throw new BackfillRateLimitedError(
@@ -136,6 +137,7 @@ export function createBackfill(deps: BackfillDeps) {
         return await deps.limiter.admitted(id, method, JOURNAL_RPS, () => call(signal), {
           holdMs: IN_FLIGHT_HOLD_MS,
           signal,
+          admission: slot.admission,
         });
       } catch (err) {
         if (!isError(err, GreenApiRateLimitError)) throw err;

@@ -148,14 +148,21 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
 
     try {
       const rps = downloadRpsFor(instance, data.kind, deps.config.defaultDownloadRps);
-      await takeDownloadSlot({ job, token, limiter: deps.limiter, rps, signal });
+      const admission = await takeDownloadSlot({
+        job,
+        token,
+        limiter: deps.limiter,
+        rps,
+        holdMs: GREEN_API_TIMEOUT_MS,
+        signal,
+      });
       const client = deps.clientFor(instance, data.kind);
       const { downloadUrl } = await deps.limiter.admitted(
         data.idInstance,
         'downloadFile',
         rps,
         () => client.downloadFile({ chatId: data.chatId, idMessage: data.idMessage }, { signal }),
-        { holdMs: GREEN_API_TIMEOUT_MS, signal },
+        { holdMs: GREEN_API_TIMEOUT_MS, signal, admission },
       );
       if (job.attemptsStarted > 1) await deps.store.abortStaleUploads(fileKey);
       const download = await openDownload(downloadUrl, {

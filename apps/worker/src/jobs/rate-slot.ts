@@ -10,23 +10,26 @@ const WAKE_LEAD_MS = 500;
  * Waits for the instance's downloadFile slot. When the slot is far (a backlog on a 1 rps MAX
  * instance), the job keeps the reservation in its data and goes back to `delayed` until
  * shortly before it, without spending an attempt (DelayedError), so the worker's place
- * serves other instances meanwhile.
+ * serves other instances meanwhile. Returns the request's admission when the slot was free
+ * at once (pass it to `limiter.admitted`).
  */
 export async function takeDownloadSlot(args: {
   job: Job<ArchiveJobData>;
   token: string | undefined;
   limiter: RateLimiter;
   rps: number;
+  holdMs: number;
   signal?: AbortSignal;
-}): Promise<void> {
+}): Promise<string | undefined> {
   const { job, limiter } = args;
   const slot = await limiter.acquire(job.data.idInstance, 'downloadFile', args.rps, {
     maxWaitMs: MAX_IN_PROCESS_WAIT_MS,
     reservedAt: job.data.slotAt,
+    holdMs: args.holdMs,
   });
   if (slot.go) {
     await sleep(slot.waitMs, args.signal);
-    return;
+    return slot.admission;
   }
   await job.updateData({ ...job.data, slotAt: slot.slotAt });
   await job.moveToDelayed(Date.now() + Math.max(0, slot.waitMs - WAKE_LEAD_MS), args.token);
