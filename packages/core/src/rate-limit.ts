@@ -9,6 +9,11 @@ import type { ArchiverKeys } from './queue.js';
  */
 export const RATE_SAFETY = 0.97;
 
+// Redis' clock in ms as `now`: every script reads it, so process clocks never have to agree.
+const NOW_MS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
 // The safety net under the spacing: Green-API counts a request when it arrives, which may be
 // any time between sending and the answer. A request therefore counts from the moment it is
 // sent until one window after its answer (in flight: until `holdMs`, in case its process
@@ -32,8 +37,7 @@ else
 end
 `;
 const ADMIT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${NOW_MS}
 ${ADMIT_BODY}
 if admitted == 1 then return 0 end
 return retryMs
@@ -51,8 +55,7 @@ return retryMs
 // penalty. A slot that begins now is also admitted (ADMIT, inlined) when a limit is given: the
 // caller sends at once, so this is the call it would make next, one round trip saved.
 const ACQUIRE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${NOW_MS}
 local interval = tonumber(ARGV[1])
 local maxWait = tonumber(ARGV[2])
 local reservedAt = tonumber(ARGV[3])
@@ -81,8 +84,7 @@ return {1, 0, start, admitted}
 // (design.md §2.4), or for Retry-After when Green-API sends one. The level key expires, so a
 // quiet minute resets the backoff. KEYS: penalty, level. ARGV: retryAfterMs (0 = none).
 const PENALIZE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${NOW_MS}
 local level = redis.call('INCR', KEYS[2])
 local delay = tonumber(ARGV[1])
 if delay <= 0 then delay = math.min(60000, 1000 * 2 ^ (level - 1)) end
@@ -95,8 +97,7 @@ return delay
 
 // KEYS: the in-flight set. ARGV: member. The answer arrived: the request counts one more window.
 const RELEASE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${NOW_MS}
 return redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
 `;
 
