@@ -23,6 +23,8 @@ export function workerEnv(o: {
     METRICS_PORT: '0',
     BACKFILL_INTERVAL_MINUTES: '0',
     LOG_LEVEL: 'info',
+    // An HTTPS test S3 has a certificate made for the run; Node trusts it from this file.
+    ...(o.s3.caFile ? { NODE_EXTRA_CA_CERTS: o.s3.caFile } : {}),
     ...o.extra,
   };
 }

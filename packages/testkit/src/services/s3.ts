@@ -6,7 +6,12 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { pickRuntime, type ServiceRuntime } from './runtime.js';
+import { readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+import { makeTempDir, pickRuntime, type ServiceRuntime } from './runtime.js';
 import { S3RVER_CREDENTIALS, startLocalS3 } from './s3rver-local.js';
 
 /** Plain data, so vitest can `provide` it to test workers. */
@@ -16,6 +21,11 @@ export type S3Connection = {
   accessKeyId: string;
   secretAccessKey: string;
   bucket: string;
+  /**
+   * PEM file of the self-signed certificate an HTTPS test server uses (`startS3({ tls })`).
+   * s3ClientConfig trusts it; a spawned process is told with NODE_EXTRA_CA_CERTS.
+   */
+  caFile?: string;
 };
 
 export type S3Service = S3Connection & {
@@ -34,6 +44,11 @@ export type StartS3Options = {
   runtime?: ServiceRuntime;
   /** MinIO image for the container runtime. */
   image?: string;
+  /**
+   * Serve HTTPS with a certificate made for this run, as S3 itself is reached in production.
+   * Always the in-process s3rver, container runtime or not: its certificate names 127.0.0.1.
+   */
+  tls?: boolean;
 };
 
 const MINIO_USER = 'minioadmin';
@@ -52,14 +67,19 @@ export function s3ClientConfig(conn: S3Connection): S3ClientConfig {
     forcePathStyle: true,
     credentials: { accessKeyId: conn.accessKeyId, secretAccessKey: conn.secretAccessKey },
     requestChecksumCalculation: 'WHEN_REQUIRED',
+    ...(conn.caFile
+      ? { requestHandler: { httpsAgent: new Agent({ ca: readFileSync(conn.caFile) }) } }
+      : {}),
   };
 }
 
 export async function startS3(opts: StartS3Options = {}): Promise<S3Service> {
   const bucket = opts.bucket ?? 'archiver-test';
-  const runtime = await pickRuntime(opts.runtime);
+  const runtime = opts.tls ? 'local' : await pickRuntime(opts.runtime);
   const started =
-    runtime === 'container' ? await startMinio(bucket, opts.image) : await startS3rver(bucket);
+    runtime === 'container'
+      ? await startMinio(bucket, opts.image)
+      : await startS3rver(bucket, opts.tls ?? false);
   let client: S3Client | undefined;
   return {
     ...started.conn,
@@ -79,13 +99,37 @@ export async function startS3(opts: StartS3Options = {}): Promise<S3Service> {
 
 type Started = { conn: S3Connection; dataDir?: string; stop(): Promise<void> };
 
-async function startS3rver(bucket: string): Promise<Started> {
-  const local = await startLocalS3(bucket);
+async function startS3rver(bucket: string, tls: boolean): Promise<Started> {
+  const certificate = tls ? await makeCertificate() : undefined;
+  const local = await startLocalS3(bucket, certificate ? { tls: certificate } : {});
   return {
-    conn: { endpoint: local.endpoint, region: 'us-east-1', ...S3RVER_CREDENTIALS, bucket },
+    conn: {
+      endpoint: local.endpoint,
+      region: 'us-east-1',
+      ...S3RVER_CREDENTIALS,
+      bucket,
+      ...(certificate ? { caFile: certificate.file } : {}),
+    },
     dataDir: local.dataDir,
-    stop: () => local.close(),
+    async stop() {
+      await local.close();
+      if (certificate) await rm(certificate.dir, { recursive: true, force: true });
+    },
   };
+}
+
+/** A self-signed certificate for 127.0.0.1, valid for a day, its PEM written to a file. */
+async function makeCertificate() {
+  const made = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    notAfterDate: new Date(Date.now() + 86_400_000),
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  const dir = await makeTempDir('tls');
+  const file = join(dir, 'ca.pem');
+  await writeFile(file, made.cert);
+  return { key: made.private, cert: made.cert, file, dir };
 }
 
 async function startMinio(bucket: string, image = 'minio/minio:latest'): Promise<Started> {

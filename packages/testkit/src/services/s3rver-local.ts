@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { makeTempDir } from './runtime.js';
@@ -38,11 +39,11 @@ const require = createRequire(import.meta.url);
 /**
  * s3rver in-process behind the front handler. By default on a free port with a temporary
  * directory removed on close; `dataDir` (kept across runs, as `npm run dev` wants) and
- * `port` pin both.
+ * `port` pin both. With `tls` (a PEM key and certificate) it serves HTTPS.
  */
 export async function startLocalS3(
   bucket: string,
-  opts: { dataDir?: string; port?: number } = {},
+  opts: { dataDir?: string; port?: number; tls?: { key: string; cert: string } } = {},
 ): Promise<LocalS3> {
   const S3rver = require('s3rver') as S3rverCtor;
   const keep = opts.dataDir !== undefined;
@@ -59,14 +60,15 @@ export async function startLocalS3(
   });
   await app.configureBuckets();
   const s3rverHandler = app.callback();
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     handleGap(dataDir, req, res).then(
       (handled) => {
         if (!handled) s3rverHandler(req, res);
       },
       (err: unknown) => sendError(res, 500, 'InternalError', String(err)),
     );
-  });
+  };
+  const server = opts.tls ? createTlsServer(opts.tls, handle) : createServer(handle);
   server.listen(opts.port ?? 0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -75,7 +77,7 @@ export async function startLocalS3(
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('s3rver front server has no port');
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`,
     dataDir,
     async close() {
       server.closeAllConnections();
