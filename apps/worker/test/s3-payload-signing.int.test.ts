@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
-import { createS3Client } from '@archiver/core';
+import { createS3Client, type S3Config } from '@archiver/core';
 import {
   getObjectBytes,
   s3ClientConfig,
@@ -28,18 +28,20 @@ afterAll(async () => {
   await tls?.stop();
 });
 
+/** The worker's S3 settings for the test server `conn`. */
+function workerS3Config(conn: S3Connection): S3Config {
+  return {
+    bucket: conn.bucket,
+    prefix: '',
+    region: conn.region,
+    forcePathStyle: true,
+    endpoint: conn.endpoint,
+  };
+}
+
 /** The worker's client for `conn`, recording what each request carried once signed. */
 function recordingClient(conn: S3Connection): { client: S3Client; sent: Sent[] } {
-  const client = createS3Client(
-    {
-      bucket: conn.bucket,
-      prefix: '',
-      region: conn.region,
-      forcePathStyle: true,
-      endpoint: conn.endpoint,
-    },
-    s3ClientConfig(conn),
-  );
+  const client = createS3Client(workerS3Config(conn), s3ClientConfig(conn));
   const sent: Sent[] = [];
   const record: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
     const req = args.request as {
@@ -69,13 +71,7 @@ function recordingClient(conn: S3Connection): { client: S3Client; sent: Sent[] }
 /** A two-part file (lib-storage parts are 8 MiB) and a sidecar, through the worker's store. */
 async function archiveThrough(conn: S3Connection) {
   const { client, sent } = recordingClient(conn);
-  const store = createObjectStore(client, {
-    bucket: conn.bucket,
-    prefix: '',
-    region: conn.region,
-    forcePathStyle: true,
-    endpoint: conn.endpoint,
-  });
+  const store = createObjectStore(client, workerS3Config(conn));
   const file = randomBytes(9 * 1024 * 1024);
   try {
     await store.putFile({
