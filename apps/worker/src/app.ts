@@ -37,6 +37,7 @@ export async function startWorker(
   config: Config,
   logger: Logger,
   opts: {
+    /** For the Green-API client's calls; file downloads use undici (download.ts). */
     fetch?: typeof fetch;
     port?: number;
     s3?: Partial<S3ClientConfig>;
@@ -84,7 +85,6 @@ export async function startWorker(
     guard: createHostGuard(config.downloadHosts),
     metrics,
     logger: logger.child({ component: 'archive' }),
-    fetch: opts.fetch,
   });
   const backfill = createBackfill({
     writer: createJobWriter({

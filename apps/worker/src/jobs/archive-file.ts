@@ -49,7 +49,6 @@ export type ArchiveDeps = {
   metrics: Metrics;
   logger: Logger;
   timeouts?: { headersMs: number; idleMs: number };
-  fetch?: typeof fetch;
 };
 
 /** The Green-API client's per-request timeout; an in-flight request counts at most this long. */
@@ -170,7 +169,6 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
         signal,
         headersTimeoutMs: deps.timeouts?.headersMs ?? 30_000,
         idleTimeoutMs: deps.timeouts?.idleMs ?? 60_000,
-        fetch: deps.fetch,
       });
       const contentType = data.mimeType ?? download.contentType ?? 'application/octet-stream';
       await deps.store.putFile({
