@@ -6,7 +6,7 @@ import { benchInstances, realisticWebhook } from './lib/fixtures.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { processCpuMs } from './lib/cpu.js';
 import { spawnSource, type SpawnedSource } from './lib/spawn.js';
-import { median, round } from './lib/stats.js';
+import { median, pairedRatio, round } from './lib/stats.js';
 
 const CONNECTIONS = 50;
 const PATH = '/webhooks/green-api';
@@ -96,21 +96,24 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
 
     const med = (which: 'baseline' | 'receiver', key: keyof Round) =>
       median(results[which].map((x) => x[key]));
-    const throughputRatio = med('receiver', 'reqPerSec') / med('baseline', 'reqPerSec');
+    const throughputRatio = pairedRatio(
+      results.receiver.map((x) => x.reqPerSec),
+      results.baseline.map((x) => x.reqPerSec),
+    );
     const p99Diff = med('receiver', 'p99') - med('baseline', 'p99');
     const bad = [...results.receiver, ...results.baseline].reduce((n, x) => n + x.bad, 0);
     return {
       rows: [
         {
           bench: 'receiver',
-          metric: `webhooks/s, ${CONNECTIONS} conns (median of ${rounds} × ${seconds} s)`,
+          metric: `webhooks/s, ${CONNECTIONS} conns (${rounds} rounds × ${seconds} s)`,
           unit: 'req/s',
           archiver: Math.round(med('receiver', 'reqPerSec')),
           baseline: Math.round(med('baseline', 'reqPerSec')),
           ratio: round(throughputRatio),
           target: '≥ 1.0×',
           pass: throughputRatio >= 1.0 && bad === 0,
-          note: `per-round ratios ${results.receiver.map((x, i) => round(x.reqPerSec / (results.baseline[i]?.reqPerSec ?? NaN))).join(', ')}${bad ? `; ${bad} non-2xx/errors` : ''}`,
+          note: `ratio = median of the rounds' ratios: ${results.receiver.map((x, i) => round(x.reqPerSec / (results.baseline[i]?.reqPerSec ?? NaN))).join(', ')}${bad ? `; ${bad} non-2xx/errors` : ''}`,
         },
         {
           bench: 'receiver',

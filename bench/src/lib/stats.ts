@@ -8,6 +8,16 @@ export function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/**
+ * The median of the rounds' ratios `archiver[i] / baseline[i]`. Each round measures both sides
+ * back to back, so a drift of the machine's speed between rounds (a fifth within minutes on
+ * these shared machines) cancels within a round instead of landing on one side.
+ */
+export function pairedRatio(archiver: number[], baseline: number[]): number {
+  if (archiver.length !== baseline.length) throw new Error('rounds do not pair up');
+  return median(archiver.map((a, i) => a / (baseline[i] as number)));
+}
+
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
