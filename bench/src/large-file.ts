@@ -13,7 +13,7 @@ import { processCpuMs } from './lib/cpu.js';
 import { benchInstances, fileJob } from './lib/fixtures.js';
 import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
-import { residentMemory, spawnSource, type SpawnedSource } from './lib/spawn.js';
+import { residentMemory, spawnApp, spawnSource, type SpawnedSource } from './lib/spawn.js';
 import { GiB, MiB, median, pairedRatio, round, sleep, waitUntil } from './lib/stats.js';
 import { workerEnv } from './lib/worker-env.js';
 
@@ -81,7 +81,7 @@ export async function benchLargeFile(opts: BenchOptions): Promise<BenchOutput> {
 
   try {
     // Throughput: one worker process, alternating with the baseline process.
-    const worker = spawnSource('apps/worker/src/main.ts', env);
+    const worker = spawnApp('worker', env);
     const archiverMs: number[] = [];
     const baselineMs: number[] = [];
     const archiverCpuMs: number[] = [];
@@ -127,7 +127,7 @@ export async function benchLargeFile(opts: BenchOptions): Promise<BenchOutput> {
 
     // Memory: a fresh worker process per size, peak RSS read from /proc.
     const peakFor = async (size: number) => {
-      const proc = spawnSource('apps/worker/src/main.ts', env);
+      const proc = spawnApp('worker', env);
       try {
         await proc.waitForLine('worker started');
         await sleep(500);

@@ -7,7 +7,7 @@ import { benchInstances, fileJob, type BenchInstance } from './lib/fixtures.js';
 import { processCpuMs } from './lib/cpu.js';
 import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
-import { spawnSource } from './lib/spawn.js';
+import { spawnApp, spawnSource } from './lib/spawn.js';
 import { median, pairedRatio, round, waitUntil } from './lib/stats.js';
 import { workerEnv } from './lib/worker-env.js';
 
@@ -103,8 +103,8 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
           );
         }
         fake.clearCalls();
-        const worker = spawnSource(
-          'apps/worker/src/main.ts',
+        const worker = spawnApp(
+          'worker',
           workerEnv({
             redisUrl: redis.url,
             prefix,

@@ -5,7 +5,7 @@ import { startRedis, freePort } from '@archiver/testkit';
 import { benchInstances, realisticWebhook } from './lib/fixtures.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { processCpuMs } from './lib/cpu.js';
-import { spawnSource, type SpawnedSource } from './lib/spawn.js';
+import { spawnApp, spawnSource, type SpawnedSource } from './lib/spawn.js';
 import { median, pairedRatio, round } from './lib/stats.js';
 
 const CONNECTIONS = 50;
@@ -169,9 +169,11 @@ async function startServer(
   env: Record<string, string>,
 ): Promise<{ url: string; pid: number }> {
   const port = await freePort();
-  const file =
-    which === 'receiver' ? 'apps/receiver/src/main.ts' : 'bench/src/procs/express-baseline.ts';
-  const proc = spawnSource(file, { ...env, PORT: String(port) });
+  const serverEnv = { ...env, PORT: String(port) };
+  const proc =
+    which === 'receiver'
+      ? spawnApp('receiver', serverEnv)
+      : spawnSource('bench/src/procs/express-baseline.ts', serverEnv);
   procs.push(proc);
   await proc.waitForLine(which === 'receiver' ? 'receiver listening' : 'baseline listening');
   return { url: `http://127.0.0.1:${port}`, pid: proc.pid };

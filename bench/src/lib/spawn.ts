@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The workspace root: scripts run from source with the workspace's source condition. */
@@ -9,16 +10,45 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TAIL_CHARS = 64 * 1024;
 
 /**
- * Runs a TypeScript entry point (path relative to the workspace root) as its own process, the
- * way `start:*` runs a build: `node --conditions=@archiver/source --import tsx <file>`.
+ * Runs a TypeScript entry point (path relative to the workspace root) as its own process:
+ * `node --conditions=@archiver/source --import tsx <file>`. For the benchmarks' own scripts
+ * (baselines); the archiver's apps run built, with `spawnApp`.
  * Only the tail of its output is kept, so a chatty process costs no memory here.
  */
 export function spawnSource(file: string, env: Record<string, string>, args: string[] = []) {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@archiver/source', '--import', 'tsx', file, ...args],
-    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return spawnNode(file, ['--conditions=@archiver/source', '--import', 'tsx', file, ...args], env);
+}
+
+/**
+ * Runs an app as production does (`pnpm start:<app>`): `node apps/<app>/dist/main.js`. Not
+ * from source: tsx's transform wraps every function the code creates in a naming call, a cost
+ * per webhook and per file that the built code does not have. Refuses a build older than its
+ * sources (`pnpm bench` builds first).
+ */
+export function spawnApp(app: 'receiver' | 'worker', env: Record<string, string>) {
+  const main = `apps/${app}/dist/main.js`;
+  assertBuilt(main, [`apps/${app}/src`, 'packages/core/src', 'packages/greenapi/src']);
+  return spawnNode(main, [main], env);
+}
+
+function assertBuilt(main: string, sourceDirs: string[]): void {
+  const built = statSync(join(ROOT, main), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  for (const dir of sourceDirs) {
+    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+      if (statSync(join(entry.parentPath, entry.name)).mtimeMs > built) {
+        throw new Error(`${main} is older than ${dir}/: run \`pnpm build\` (pnpm bench does)`);
+      }
+    }
+  }
+}
+
+function spawnNode(file: string, nodeArgs: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let tail = '';
   const lineWaiters: Array<{ test: (line: string) => boolean; resolve: (line: string) => void }> =
     [];
@@ -77,7 +107,7 @@ export function spawnSource(file: string, env: Record<string, string>, args: str
   };
 }
 
-export type SpawnedSource = ReturnType<typeof spawnSource>;
+export type SpawnedSource = ReturnType<typeof spawnNode>;
 
 export function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
