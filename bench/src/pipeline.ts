@@ -142,6 +142,8 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
       }
     };
 
+    // s3rver and the fake Green-API run in this process: a first, unmeasured run warms them up
+    // (JIT, file system), or whichever phase comes first pays for it.
     opts.log(`pipeline: warm-up (${WARMUP_FILES} files, not measured)`);
     await runBaseline('same-io', 0, Math.min(WARMUP_FILES, n));
     type Run = { rate: number; cpuUsPerFile: number };

@@ -22,7 +22,7 @@ const MAX_REDIRECTS = 3;
 
 /**
  * Opens `url` as a stream. undici's `request` rather than `fetch`: its body is a Node stream,
- * with no web-stream layer to convert, which cost a worker about 0.3 ms of CPU per file
+ * with no web-stream layer to convert, which cost 0.3–0.4 ms of CPU per download here
  * (BENCHMARKS.md). Redirects are followed by hand so each hop passes the host guard. The body
  * errors (so an upload reading it fails and leaves nothing) when it ends short of
  * Content-Length, or when the server sends no byte for `idleTimeoutMs` (undici's body timeout
