@@ -8,7 +8,7 @@ import { processCpuMs } from './lib/cpu.js';
 import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { spawnApp, spawnSource } from './lib/spawn.js';
-import { median, pairedRatio, round, waitUntil } from './lib/stats.js';
+import { median, round, roundRatios, waitUntil } from './lib/stats.js';
 import { workerEnv } from './lib/worker-env.js';
 
 const CONCURRENCY = 16;
@@ -167,14 +167,17 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
       );
     }
     const fileOnly = (await runBaseline('file-only', 0, perRound)).rate;
-    const ratios = rounds.map((x) => x.worker.rate / x.baseline.rate);
-    const cpuRatios = rounds.map((x) => x.worker.cpuUsPerFile / x.baseline.cpuUsPerFile);
-    const archiver = median(rounds.map((x) => x.worker.rate));
-    const sameIo = median(rounds.map((x) => x.baseline.rate));
-    const ratio = pairedRatio(
+    const ratios = roundRatios(
       rounds.map((x) => x.worker.rate),
       rounds.map((x) => x.baseline.rate),
     );
+    const cpuRatios = roundRatios(
+      rounds.map((x) => x.worker.cpuUsPerFile),
+      rounds.map((x) => x.baseline.cpuUsPerFile),
+    );
+    const archiver = median(rounds.map((x) => x.worker.rate));
+    const sameIo = median(rounds.map((x) => x.baseline.rate));
+    const ratio = median(ratios);
     return {
       rows: [
         {

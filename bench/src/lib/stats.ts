@@ -9,13 +9,14 @@ export function median(values: number[]): number {
 }
 
 /**
- * The median of the rounds' ratios `archiver[i] / baseline[i]`. Each round measures both sides
- * back to back, so a drift of the machine's speed between rounds (a fifth within minutes on
- * these shared machines) cancels within a round instead of landing on one side.
+ * Each round's own ratio `archiver[i] / baseline[i]`; a verdict takes their median. Each round
+ * measures both sides back to back, so a drift of the machine's speed between rounds (a fifth
+ * within minutes on these shared machines) cancels within a round instead of landing on one
+ * side, as it would comparing each side's median taken apart.
  */
-export function pairedRatio(archiver: number[], baseline: number[]): number {
+export function roundRatios(archiver: number[], baseline: number[]): number[] {
   if (archiver.length !== baseline.length) throw new Error('rounds do not pair up');
-  return median(archiver.map((a, i) => a / (baseline[i] as number)));
+  return archiver.map((a, i) => a / (baseline[i] as number));
 }
 
 export function round(value: number, digits = 2): number {
