@@ -37,8 +37,6 @@ export async function startWorker(
   config: Config,
   logger: Logger,
   opts: {
-    /** For the Green-API client's calls; file downloads use undici (download.ts). */
-    fetch?: typeof fetch;
     port?: number;
     s3?: Partial<S3ClientConfig>;
     telemetry?: Telemetry;
@@ -64,7 +62,6 @@ export async function startWorker(
       client = createGreenApiClient(
         { ...instance, kind: instance.kind ?? kind },
         {
-          fetch: opts.fetch,
           onResponse: (method, status) =>
             metrics.greenApiRequests.inc({ method, status: String(status) }),
         },

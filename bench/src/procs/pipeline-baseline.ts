@@ -2,9 +2,11 @@
 // link → PutObject the file → PutObject its sidecar, to the same S3), at the same concurrency,
 // with no queue, no rate limiter and no bookkeeping. `BASELINE_MODE=file-only` skips the
 // sidecar, to show what the sidecar itself costs on this S3.
+// A plain script: Node's `fetch` for both HTTP calls. (It used to call downloadFile through the
+// archiver's client, which then used `fetch` too; that client now uses undici's `request`,
+// and the baseline keeps doing what a plain script does.)
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createGreenApiClient } from '@archiver/greenapi';
 import { s3ClientConfig, type S3Connection } from '@archiver/testkit';
 import { ownCpuMs } from '../lib/cpu.js';
 
@@ -23,19 +25,24 @@ const prefix = env.BASELINE_PREFIX as string;
 const concurrency = Number(env.BASELINE_CONCURRENCY);
 const withSidecar = env.BASELINE_MODE !== 'file-only';
 const s3 = new S3Client(s3ClientConfig(conn));
-const clients = new Map<string, ReturnType<typeof createGreenApiClient>>();
+const apiUrl = env.BASELINE_API_URL as string;
 
-function clientFor(t: Task) {
-  let client = clients.get(t.idInstance);
-  if (!client) {
-    client = createGreenApiClient({
-      ...t,
-      apiUrl: env.BASELINE_API_URL as string,
-      kind: 'whatsapp',
-    });
-    clients.set(t.idInstance, client);
+/** Green-API's downloadFile (greenapi.md §5), as a plain script calls it. */
+async function downloadFile(t: Task): Promise<string> {
+  const res = await fetch(
+    `${apiUrl}/waInstance${t.idInstance}/downloadFile/${t.apiTokenInstance}`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chatId: t.chatId, idMessage: t.idMessage }),
+      signal: AbortSignal.timeout(30_000),
+    },
+  );
+  const answer = (await res.json()) as { downloadUrl?: unknown };
+  if (!res.ok || typeof answer.downloadUrl !== 'string') {
+    throw new Error(`downloadFile ${res.status}`);
   }
-  return client;
+  return answer.downloadUrl;
 }
 
 /** A PUT as the worker makes it: with the checksum S3 verifies (CRC32, apps/worker storage). */
@@ -53,10 +60,7 @@ function put(key: string, body: Buffer | string, contentType: string) {
 
 async function archive(t: Task): Promise<void> {
   const folder = `${prefix}/${t.idInstance}/${t.idMessage}/`;
-  const { downloadUrl } = await clientFor(t).downloadFile({
-    chatId: t.chatId,
-    idMessage: t.idMessage,
-  });
+  const downloadUrl = await downloadFile(t);
   const res = await fetch(downloadUrl);
   if (!res.ok) throw new Error(`GET ${res.status}`);
   const body = Buffer.from(await res.arrayBuffer());

@@ -6,6 +6,7 @@ import {
   GreenApiSchemaError,
   GreenApiTimeoutError,
 } from './errors.js';
+import { fetchSend, undiciSend, type HttpAnswer } from './http.js';
 import {
   deleteNotificationResponseSchema,
   downloadFileResponseSchema,
@@ -26,6 +27,7 @@ export type GreenApiInstance = {
 export type GreenApiClientOptions = {
   /** Per request; a request never waits longer than this. */
   timeoutMs?: number;
+  /** Sends through this `fetch` instead of undici (tests use a fake one). */
   fetch?: typeof fetch;
   /** Called once per request with the method and the HTTP status (or `error`), for metrics. */
   onResponse?: (method: string, status: number | 'error') => void;
@@ -45,7 +47,7 @@ export function createGreenApiClient(
 ) {
   const base = instanceBaseUrl(instance);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const doFetch = options.fetch ?? fetch;
+  const send = options.fetch ? fetchSend(options.fetch) : undiciSend;
 
   async function call<T extends z.ZodType>(
     method: string,
@@ -62,35 +64,28 @@ export function createGreenApiClient(
     const url = `${base}/${method}/${instance.apiTokenInstance}${init.path ?? ''}${init.query ?? ''}`;
     const timeout = AbortSignal.timeout(init.timeoutMs ?? timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let response: Response;
-    let text: string;
+    let answer: HttpAnswer;
     try {
-      response = await doFetch(url, {
+      answer = await send(url, {
         method: init.httpMethod,
-        headers: init.body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        json: init.body === undefined ? undefined : JSON.stringify(init.body),
         signal: combined,
       });
-      text = await response.text();
     } catch (err) {
       options.onResponse?.(method, 'error');
-      throw transportError(method, err, timeout);
+      throw transportError(method, err, timeout, signal);
     }
-    options.onResponse?.(method, response.status);
-    if (!response.ok) {
-      throw GreenApiError.fromResponse(
-        method,
-        response.status,
-        text,
-        response.headers.get('retry-after'),
-      );
+    const { status, text } = answer;
+    options.onResponse?.(method, status);
+    if (status < 200 || status > 299) {
+      throw GreenApiError.fromResponse(method, status, text, answer.retryAfter);
     }
     const parsed = schema.safeParse(parseJson(text));
     if (!parsed.success) {
       throw new GreenApiSchemaError(
         `${method}: unexpected response body`,
         method,
-        response.status,
+        status,
         text.slice(0, 300),
       );
     }
@@ -198,18 +193,27 @@ function parseJson(text: string): unknown {
   }
 }
 
-function transportError(method: string, err: unknown, timeout: AbortSignal): GreenApiError {
+function transportError(
+  method: string,
+  err: unknown,
+  timeout: AbortSignal,
+  signal: AbortSignal | undefined,
+): GreenApiError {
   if (timeout.aborted) return new GreenApiTimeoutError(`${method}: timed out`, method);
-  if (err instanceof Error && err.name === 'AbortError') {
+  if (signal?.aborted || (err instanceof Error && err.name === 'AbortError')) {
     return new GreenApiNetworkError(`${method}: aborted`, method);
   }
-  // Only the low-level code is kept: undici's cause can carry the request URL, and with it
-  // the token.
+  // Only the low-level code is kept: an error's message or cause can carry the request URL,
+  // and with it the token.
   const code = errorCode(err);
   return new GreenApiNetworkError(`${method}: network error${code ? ` (${code})` : ''}`, method);
 }
 
+/** undici puts the code on the error itself (ECONNREFUSED, UND_ERR_SOCKET); fetch on its cause. */
 function errorCode(err: unknown): string | undefined {
-  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  if (!(err instanceof Error)) return undefined;
+  const own = (err as { code?: unknown }).code;
+  if (typeof own === 'string') return own;
+  const cause = err.cause as { code?: unknown } | undefined;
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
