@@ -17,10 +17,10 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /**
  * The client's default: undici's `request` (undici 7, the library Node's `fetch` is built
- * on, without the WHATWG layer). Measured on a 2-core host: 200–230 µs of CPU per
- * downloadFile call against 700–870 µs through `fetch` (BENCHMARKS.md); a worker makes one
- * per file. Redirects are not followed: Green-API's methods answer directly, and a token
- * in the path should not travel to another host.
+ * on, without the WHATWG layer). Measured on a 2-core host: 234–267 µs of client CPU per
+ * downloadFile call against 900–1,075 µs through `fetch` (bench/src/micro/greenapi-client.ts,
+ * BENCHMARKS.md); a worker makes one per file. Redirects are not followed: Green-API's methods
+ * answer directly, and a token in the path should not travel to another host.
  */
 export const undiciSend: HttpSend = async (url, req) => {
   const { statusCode, headers, body } = await request(url, {
