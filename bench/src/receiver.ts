@@ -12,15 +12,22 @@ const CONNECTIONS = 50;
 const PATH = '/webhooks/green-api';
 
 type Round = { reqPerSec: number; p50: number; p99: number; ok: number; bad: number };
+type Server = 'baseline' | 'receiver' | 'floor';
+/** Each round runs the three in this order, and the next round in reverse (ABC CBA). */
+const ORDER: readonly Server[] = ['baseline', 'receiver', 'floor'];
 
 /**
  * Webhooks/s and latency of the receiver (its production entry point, apps/receiver/src/main.ts,
  * with a real Redis) against a bare Express 5 route with express.json(), in alternating rounds
- * (ABBA order) on the same machine. Every request carries a new idMessage, so each one is a
- * new job, not a duplicate.
+ * on the same machine. Every request carries a new idMessage, so each one is a new job, not a
+ * duplicate. A third server, for information, is the floor (procs/bullmq-floor.ts): the least
+ * that stores each webhook as a BullMQ job, so the receiver's distance to it is the archiver's
+ * own work per webhook and the floor's distance to the bare route is BullMQ's.
  */
 export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
-  const rounds = 3;
+  // Five: on a noisy two-core host one round pair swings ±15 %, and the median of three
+  // still moved by ±8 % between runs of the same code (BENCHMARKS.md).
+  const rounds = opts.quick ? 3 : 5;
   const seconds = opts.quick ? 3 : 8;
   const warmup = opts.quick ? 1 : 3;
   const redis = await startRedis();
@@ -39,7 +46,11 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
       LOG_LEVEL: 'info',
     });
     const baseline = await startServer('baseline', procs, {});
-    const servers = { receiver, baseline };
+    const floor = await startServer('floor', procs, {
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: 'bench',
+    });
+    const servers: Record<Server, { url: string; pid: number }> = { receiver, baseline, floor };
     const bodies = bodySource(instance.idInstance);
     const headers = {
       'content-type': 'application/json',
@@ -57,35 +68,51 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
       });
 
     opts.log(`receiver: warm-up ${warmup} s each`);
-    await fire(baseline.url, warmup);
-    await fire(receiver.url, warmup);
+    for (const which of ORDER) await fire(servers[which].url, warmup);
 
-    const results = { baseline: [] as Round[], receiver: [] as Round[] };
-    // CPU per answered request (µs), of the server process and, for the receiver, its Redis:
-    // on two cores the receiver shares the machine with Redis, the bare route with nothing.
-    const cpu = { baseline: [] as number[], receiver: [] as number[], redis: [] as number[] };
+    const results: Record<Server, Round[]> = { baseline: [], receiver: [], floor: [] };
+    // CPU per answered request (µs), of the server process and, for the two that store jobs,
+    // their Redis: on two cores the receiver shares the machine with Redis, the bare route
+    // with nothing.
+    const cpu: Record<Server, number[]> = { baseline: [], receiver: [], floor: [] };
+    const redisCpu: Record<Exclude<Server, 'baseline'>, number[]> = { receiver: [], floor: [] };
+    // Redis' time per job by command (INFO commandstats): EVALSHA is the scripts, BullMQ's add
+    // and the archiver's claim; the calls inside them are counted again under their own names.
+    const redisCommands: Array<Record<string, number>> = [];
     for (let r = 0; r < rounds; r += 1) {
-      const order =
-        r % 2 === 0 ? (['baseline', 'receiver'] as const) : (['receiver', 'baseline'] as const);
+      const order = r % 2 === 0 ? ORDER : [...ORDER].reverse();
       for (const which of order) {
-        if (which === 'receiver') await admin.flushall();
+        if (which !== 'baseline') {
+          await admin.flushall();
+          await admin.config('RESETSTAT');
+        }
         const cpuBefore = processCpuMs(servers[which].pid);
-        const redisCpuBefore = which === 'receiver' ? await redisCpuMs(admin) : 0;
+        const redisCpuBefore = await redisCpuMs(admin);
         const res = await fire(servers[which].url, seconds);
         const round = summarise(res);
         const perRequest = (ms: number) => (ms * 1000) / Math.max(1, round.ok + round.bad);
         cpu[which].push(perRequest(processCpuMs(servers[which].pid) - cpuBefore));
-        if (which === 'receiver') {
-          cpu.redis.push(perRequest((await redisCpuMs(admin)) - redisCpuBefore));
-          // Every 200 must be a job in Redis: the receiver answers 200 only once it is stored.
+        if (which !== 'baseline') {
+          redisCpu[which].push(perRequest((await redisCpuMs(admin)) - redisCpuBefore));
+          // Every 200 must be a job in Redis: both answer 200 only once the job is stored.
           const stored = await admin.zcard('bench:archive:prioritized');
           // No 200 without its job. (More jobs than 200s is fine: autocannon does not count
           // the answers still in flight when a round ends.)
           if (stored < round.ok) {
             throw new Error(
-              `receiver answered ${round.ok} × 2xx but only ${stored} jobs are in Redis`,
+              `${which} answered ${round.ok} × 2xx but only ${stored} jobs are in Redis`,
             );
           }
+        }
+        if (which === 'receiver') {
+          redisCommands.push(
+            Object.fromEntries(
+              Object.entries(await redisCommandMicros(admin)).map(([command, micros]) => [
+                command,
+                Math.round((10 * micros) / Math.max(1, round.ok)) / 10,
+              ]),
+            ),
+          );
         }
         results[which].push(round);
         opts.log(
@@ -94,15 +121,19 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
       }
     }
 
-    const med = (which: 'baseline' | 'receiver', key: keyof Round) =>
-      median(results[which].map((x) => x[key]));
-    const throughputRatios = roundRatios(
-      results.receiver.map((x) => x.reqPerSec),
-      results.baseline.map((x) => x.reqPerSec),
-    );
+    const med = (which: Server, key: keyof Round) => median(results[which].map((x) => x[key]));
+    const ratiosTo = (which: Server, to: Server) =>
+      roundRatios(
+        results[which].map((x) => x.reqPerSec),
+        results[to].map((x) => x.reqPerSec),
+      );
+    const throughputRatios = ratiosTo('receiver', 'baseline');
     const throughputRatio = median(throughputRatios);
+    const floorRatios = ratiosTo('floor', 'baseline');
     const p99Diff = med('receiver', 'p99') - med('baseline', 'p99');
     const bad = [...results.receiver, ...results.baseline].reduce((n, x) => n + x.bad, 0);
+    const cpuWithRedis = (which: 'receiver' | 'floor') =>
+      median(cpu[which]) + median(redisCpu[which]);
     return {
       rows: [
         {
@@ -141,17 +172,30 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
           bench: 'receiver',
           metric: 'CPU per webhook: receiver + its Redis vs the bare route (median)',
           unit: 'µs',
-          archiver: Math.round(median(cpu.receiver) + median(cpu.redis)),
+          archiver: Math.round(cpuWithRedis('receiver')),
           baseline: Math.round(median(cpu.baseline)),
-          ratio: round((median(cpu.receiver) + median(cpu.redis)) / median(cpu.baseline)),
+          ratio: round(cpuWithRedis('receiver') / median(cpu.baseline)),
           target: 'info',
           pass: true,
-          note: `receiver process ${Math.round(median(cpu.receiver))} µs, Redis ${Math.round(median(cpu.redis))} µs (the bench's Redis: one webhook = one job)`,
+          note: `receiver process ${Math.round(median(cpu.receiver))} µs, Redis ${Math.round(median(redisCpu.receiver))} µs (the bench's Redis: one webhook = one job), of which scripts (EVALSHA: BullMQ's add, the claim) ${Math.round(median(redisCommands.map((c) => c.evalsha ?? 0)))} µs`,
+        },
+        {
+          bench: 'receiver',
+          metric: 'the floor (least BullMQ route) vs the bare route: webhooks/s',
+          unit: 'req/s',
+          archiver: Math.round(med('floor', 'reqPerSec')),
+          baseline: Math.round(med('baseline', 'reqPerSec')),
+          ratio: round(median(floorRatios)),
+          target: 'info',
+          pass: true,
+          note: `bench/src/procs/bullmq-floor.ts: node:http, one JSON.parse, addBulk group commit, nothing else; rounds ${floorRatios.map((x) => round(x)).join(', ')}; receiver / floor ${round(median(ratiosTo('receiver', 'floor')))}×; CPU per webhook: floor process ${Math.round(median(cpu.floor))} µs + Redis ${Math.round(median(redisCpu.floor))} µs`,
         },
       ],
       details: {
         rounds: results,
         cpuMicrosPerRequest: cpu,
+        redisCpuMicrosPerJob: redisCpu,
+        redisMicrosPerJobByCommand: redisCommands,
         seconds,
         connections: CONNECTIONS,
         bodyBytes: bodies.sampleBytes,
@@ -164,8 +208,13 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
   }
 }
 
+const REFERENCE_SCRIPTS = {
+  baseline: 'bench/src/procs/express-baseline.ts',
+  floor: 'bench/src/procs/bullmq-floor.ts',
+} as const;
+
 async function startServer(
-  which: 'receiver' | 'baseline',
+  which: Server,
   procs: SpawnedSource[],
   env: Record<string, string>,
 ): Promise<{ url: string; pid: number }> {
@@ -174,9 +223,9 @@ async function startServer(
   const proc =
     which === 'receiver'
       ? spawnApp('receiver', serverEnv)
-      : spawnSource('bench/src/procs/express-baseline.ts', serverEnv);
+      : spawnSource(REFERENCE_SCRIPTS[which], serverEnv);
   procs.push(proc);
-  await proc.waitForLine(which === 'receiver' ? 'receiver listening' : 'baseline listening');
+  await proc.waitForLine(`${which} listening`);
   return { url: `http://127.0.0.1:${port}`, pid: proc.pid };
 }
 
@@ -185,6 +234,16 @@ async function redisCpuMs(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
   const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
   return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+}
+
+/** Redis' time spent in each command since the last CONFIG RESETSTAT (INFO commandstats), µs. */
+async function redisCommandMicros(redis: Redis): Promise<Record<string, number>> {
+  const info = await redis.info('commandstats');
+  const micros: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+),/gm)) {
+    micros[match[1] as string] = Number(match[2]);
+  }
+  return micros;
 }
 
 /** Pre-split body template: each request gets a fresh idMessage with one string concat. */
