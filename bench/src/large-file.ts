@@ -14,7 +14,7 @@ import { benchInstances, fileJob } from './lib/fixtures.js';
 import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { residentMemory, spawnApp, spawnSource, type SpawnedSource } from './lib/spawn.js';
-import { GiB, MiB, median, round, roundRatios, sleep, waitUntil } from './lib/stats.js';
+import { GiB, MiB, listRatios, median, round, roundRatios, sleep, waitUntil } from './lib/stats.js';
 import { workerEnv } from './lib/worker-env.js';
 
 /**
@@ -165,7 +165,7 @@ export async function benchLargeFile(opts: BenchOptions): Promise<BenchOutput> {
           ratio: round(speedRatio),
           target: '≥ 0.9×',
           pass: speedRatio >= 0.9,
-          note: `baseline = fetch → Upload (8 MiB parts, queue 4, SDK defaults) in its own process, both to S3 over HTTPS; ratio = median of the rounds' ratios (${speedRatios.map((x) => round(x)).join(', ')}), MiB/s = each side's median; baseline peak RSS ${round(baselinePeak / MiB)} MiB`,
+          note: `baseline = fetch → Upload (8 MiB parts, queue 4, SDK defaults) in its own process, both to S3 over HTTPS; ratio = median of the rounds' ratios (${listRatios(speedRatios)}), MiB/s = each side's median; baseline peak RSS ${round(baselinePeak / MiB)} MiB`,
         },
         {
           bench: 'large-file',

@@ -8,7 +8,7 @@ import { processCpuMs } from './lib/cpu.js';
 import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { spawnApp, spawnSource } from './lib/spawn.js';
-import { median, round, roundRatios, waitUntil } from './lib/stats.js';
+import { listRatios, median, round, roundRatios, waitUntil } from './lib/stats.js';
 import { workerEnv } from './lib/worker-env.js';
 
 const CONCURRENCY = 16;
@@ -189,7 +189,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
           ratio: round(ratio),
           target: '≥ 0.8×',
           pass: ratio >= 0.8,
-          note: `baseline: downloadFile → GET → PUT file → PUT sidecar (CRC32 checksums) per file, as the worker, no queue or limiter; ${ROUNDS} rounds of ${perRound} files each, back to back in alternating order; ratio = median of the rounds' ratios (${ratios.map((x) => round(x)).join(', ')}); files/s = each side's median`,
+          note: `baseline: downloadFile → GET → PUT file → PUT sidecar (CRC32 checksums) per file, as the worker, no queue or limiter; ${ROUNDS} rounds of ${perRound} files each, back to back in alternating order; ratio = median of the rounds' ratios (${listRatios(ratios)}); files/s = each side's median`,
         },
         {
           bench: 'pipeline',
@@ -200,7 +200,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
           ratio: round(median(cpuRatios)),
           target: 'info',
           pass: true,
-          note: `user + system time of the process, including its start; Redis and S3 not counted; rounds: ${cpuRatios.map((x) => round(x)).join(', ')}`,
+          note: `user + system time of the process, including its start; Redis and S3 not counted; rounds: ${listRatios(cpuRatios)}`,
         },
         {
           bench: 'pipeline',

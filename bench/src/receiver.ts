@@ -6,7 +6,7 @@ import { benchInstances, realisticWebhook } from './lib/fixtures.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { processCpuMs } from './lib/cpu.js';
 import { spawnApp, spawnSource, type SpawnedSource } from './lib/spawn.js';
-import { median, round, roundRatios } from './lib/stats.js';
+import { listRatios, median, round, roundRatios } from './lib/stats.js';
 
 const CONNECTIONS = 50;
 const PATH = '/webhooks/green-api';
@@ -145,7 +145,7 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
           ratio: round(throughputRatio),
           target: '≥ 1.0×',
           pass: throughputRatio >= 1.0 && bad === 0,
-          note: `ratio = median of the rounds' ratios: ${throughputRatios.map((x) => round(x)).join(', ')}${bad ? `; ${bad} non-2xx/errors` : ''}`,
+          note: `ratio = median of the rounds' ratios: ${listRatios(throughputRatios)}${bad ? `; ${bad} non-2xx/errors` : ''}`,
         },
         {
           bench: 'receiver',
@@ -188,7 +188,7 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
           ratio: round(median(floorRatios)),
           target: 'info',
           pass: true,
-          note: `bench/src/procs/bullmq-floor.ts: node:http, one JSON.parse, addBulk group commit, nothing else; rounds ${floorRatios.map((x) => round(x)).join(', ')}; receiver / floor ${round(median(ratiosTo('receiver', 'floor')))}×; CPU per webhook: floor process ${Math.round(median(cpu.floor))} µs + Redis ${Math.round(median(redisCpu.floor))} µs`,
+          note: `bench/src/procs/bullmq-floor.ts: node:http, one JSON.parse, addBulk group commit, nothing else; rounds ${listRatios(floorRatios)}; receiver / floor ${round(median(ratiosTo('receiver', 'floor')))}×; CPU per webhook: floor process ${Math.round(median(cpu.floor))} µs + Redis ${Math.round(median(redisCpu.floor))} µs`,
         },
       ],
       details: {

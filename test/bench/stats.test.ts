@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, roundRatios } from '../../bench/src/lib/stats.js';
+import { listRatios, median, roundRatios } from '../../bench/src/lib/stats.js';
 
 describe('roundRatios', () => {
   it("gives each round's own ratio, and their median ignores one round's outlier", () => {
@@ -22,5 +22,11 @@ describe('roundRatios', () => {
 
   it('refuses rounds that do not pair up', () => {
     expect(() => roundRatios([1, 2], [1])).toThrow('rounds do not pair up');
+  });
+});
+
+describe('listRatios', () => {
+  it('lists ratios rounded to two places, in round order', () => {
+    expect(listRatios([0.9, 1.0549, 2 / 3])).toBe('0.9, 1.05, 0.67');
   });
 });

@@ -24,6 +24,11 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
+/** Rounds' ratios as a benchmark note lists them: `0.9, 1.05, 0.73`. */
+export function listRatios(ratios: number[]): string {
+  return ratios.map((x) => round(x)).join(', ');
+}
+
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 
