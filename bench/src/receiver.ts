@@ -87,7 +87,8 @@ export async function benchReceiver(opts: BenchOptions): Promise<BenchOutput> {
           await admin.config('RESETSTAT');
         }
         const cpuBefore = processCpuMs(servers[which].pid);
-        const redisCpuBefore = await redisCpuMs(admin);
+        // The bare route has no Redis: nothing to read before its rounds.
+        const redisCpuBefore = which === 'baseline' ? 0 : await redisCpuMs(admin);
         const res = await fire(servers[which].url, seconds);
         const round = summarise(res);
         const perRequest = (ms: number) => (ms * 1000) / Math.max(1, round.ok + round.bad);
