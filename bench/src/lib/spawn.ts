@@ -52,13 +52,31 @@ function spawnNode(file: string, nodeArgs: string[], env: Record<string, string>
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let tail = '';
+  // The output's tail, as chunks dropped from the front once the rest holds TAIL_CHARS: a
+  // process that logs a line per file (the worker) costs this one, which runs the benchmarks'
+  // S3 and fake Green-API, a push per chunk rather than a copy of the whole tail.
+  const chunks: string[] = [];
+  let held = 0;
+  const keep = (text: string) => {
+    chunks.push(text);
+    held += text.length;
+    while (chunks.length > 1 && held - (chunks[0] as string).length >= TAIL_CHARS) {
+      held -= (chunks.shift() as string).length;
+    }
+  };
+  const output = () => chunks.join('').slice(-TAIL_CHARS);
   const lineWaiters: Array<{ test: (line: string) => boolean; resolve: (line: string) => void }> =
     [];
   let partial = '';
   const onData = (d: Buffer) => {
     const text = d.toString();
-    tail = (tail + text).slice(-TAIL_CHARS);
+    keep(text);
+    // Lines are only looked at while someone waits for one; otherwise keep the last partial.
+    if (lineWaiters.length === 0) {
+      const end = text.lastIndexOf('\n');
+      partial = end === -1 ? partial + text : text.slice(end + 1);
+      return;
+    }
     partial += text;
     const lines = partial.split('\n');
     partial = lines.pop() ?? '';
@@ -77,13 +95,13 @@ function spawnNode(file: string, nodeArgs: string[], env: Record<string, string>
   return {
     child,
     pid: child.pid ?? 0,
-    output: () => tail,
+    output,
     exited,
     /** Resolves with the first output line containing `text` (rejects if the process exits first). */
     waitForLine(text: string, timeoutMs = 60_000): Promise<string> {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
-          reject(new Error(`${file}: no line with "${text}" in ${timeoutMs} ms:\n${tail}`));
+          reject(new Error(`${file}: no line with "${text}" in ${timeoutMs} ms:\n${output()}`));
         }, timeoutMs);
         const waiter = {
           test: (line: string) => line.includes(text),
@@ -96,7 +114,7 @@ function spawnNode(file: string, nodeArgs: string[], env: Record<string, string>
         void exited.then(([code, signal]) => {
           if (!lineWaiters.includes(waiter)) return;
           clearTimeout(timer);
-          reject(new Error(`${file} exited (${code ?? signal}) before "${text}":\n${tail}`));
+          reject(new Error(`${file} exited (${code ?? signal}) before "${text}":\n${output()}`));
         });
       });
     },
