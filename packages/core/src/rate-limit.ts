@@ -210,7 +210,10 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
       try {
         return await send();
       } finally {
-        await r.archiverRelease(key, member).catch(() => undefined);
+        // Not awaited: the caller's next step (the download) need not wait a round trip for
+        // it. The connection keeps order, and a release that never lands only counts the
+        // request until `holdMs`, as for a process that died.
+        void r.archiverRelease(key, member).catch(() => undefined);
       }
     },
 
