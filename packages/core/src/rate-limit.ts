@@ -211,8 +211,8 @@ export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
         return await send();
       } finally {
         // Not awaited: the caller's next step (the download) need not wait a round trip for
-        // it. The connection keeps order, and a release that never lands only counts the
-        // request until `holdMs`, as for a process that died.
+        // it. The connection keeps the order of commands, and a release that never lands
+        // counts the request longer (until `holdMs`, then a window), as for a process that died.
         void r.archiverRelease(key, member).catch(() => undefined);
       }
     },
