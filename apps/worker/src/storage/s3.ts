@@ -14,8 +14,8 @@ import { sidecarSchema, type S3Config, type Sidecar } from '@archiver/core';
 /**
  * 8 MiB parts, 4 in flight: memory per upload does not grow with the file's size. It is more
  * than the 32 MiB of parts, though: 16 uploads of 100 MiB at once peaked at about 83 MiB each
- * over HTTPS (README, "Scaling workers"), parts held while TLS sends them and garbage not yet
- * collected.
+ * over HTTPS (README, "Scaling workers"); most likely parts held while TLS sends them and
+ * garbage not yet collected (not profiled).
  */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
