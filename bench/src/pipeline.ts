@@ -186,14 +186,27 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
       rounds.map((x) => x.worker.rate),
       rounds.map((x) => x.baseline.rate),
     );
-    const cpuRatios = roundRatios(
-      rounds.map((x) => x.worker.cpuUsPerFile),
-      rounds.map((x) => x.baseline.cpuUsPerFile),
-    );
-    const servicesRatios = roundRatios(
-      rounds.map((x) => x.worker.servicesCpuUsPerFile),
-      rounds.map((x) => x.baseline.servicesCpuUsPerFile),
-    );
+    /** An info row comparing a per-file CPU figure of the worker's runs with the baseline's. */
+    const cpuRow = (
+      metric: string,
+      of: 'cpuUsPerFile' | 'servicesCpuUsPerFile',
+      note: (rounds: string) => string,
+    ) => {
+      const worker = rounds.map((x) => x.worker[of]);
+      const baseline = rounds.map((x) => x.baseline[of]);
+      const byRound = roundRatios(worker, baseline);
+      return {
+        bench: 'pipeline',
+        metric,
+        unit: 'µs',
+        archiver: Math.round(median(worker)),
+        baseline: Math.round(median(baseline)),
+        ratio: round(median(byRound)),
+        target: 'info',
+        pass: true,
+        note: note(listRatios(byRound)),
+      };
+    };
     const archiver = median(rounds.map((x) => x.worker.rate));
     const sameIo = median(rounds.map((x) => x.baseline.rate));
     const ratio = median(ratios);
@@ -210,28 +223,18 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
           pass: ratio >= 0.8,
           note: `baseline: downloadFile → GET → PUT file → PUT sidecar (CRC32 checksums) per file, as the worker, no queue or limiter; ${ROUNDS} rounds of ${perRound} files each, back to back in alternating order; ratio = median of the rounds' ratios (${listRatios(ratios)}); files/s = each side's median`,
         },
-        {
-          bench: 'pipeline',
-          metric: 'CPU per file, worker process vs baseline script',
-          unit: 'µs',
-          archiver: Math.round(median(rounds.map((x) => x.worker.cpuUsPerFile))),
-          baseline: Math.round(median(rounds.map((x) => x.baseline.cpuUsPerFile))),
-          ratio: round(median(cpuRatios)),
-          target: 'info',
-          pass: true,
-          note: `user + system time of the process, including its start; Redis and S3 not counted; rounds: ${listRatios(cpuRatios)}`,
-        },
-        {
-          bench: 'pipeline',
-          metric: 'CPU per file of the S3 and fake Green-API, worker run vs baseline run',
-          unit: 'µs',
-          archiver: Math.round(median(rounds.map((x) => x.worker.servicesCpuUsPerFile))),
-          baseline: Math.round(median(rounds.map((x) => x.baseline.servicesCpuUsPerFile))),
-          ratio: round(median(servicesRatios)),
-          target: 'info',
-          pass: true,
-          note: `this process (s3rver, the fake Green-API and the benchmark's own polling) while each side runs: the bottleneck on two cores; rounds: ${listRatios(servicesRatios)}`,
-        },
+        cpuRow(
+          'CPU per file, worker process vs baseline script',
+          'cpuUsPerFile',
+          (r) =>
+            `user + system time of the process, including its start; Redis and S3 not counted; rounds: ${r}`,
+        ),
+        cpuRow(
+          'CPU per file of the S3 and fake Green-API, worker run vs baseline run',
+          'servicesCpuUsPerFile',
+          (r) =>
+            `this process (s3rver, the fake Green-API and the benchmark's own polling) while each side runs: the bottleneck on two cores; rounds: ${r}`,
+        ),
         {
           bench: 'pipeline',
           metric: 'vs a script that writes no sidecar',
