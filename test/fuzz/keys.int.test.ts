@@ -1,4 +1,4 @@
-// Property tests of the S3 key builder (design.md §3 "S3 layout"): whatever Unicode a webhook
+// Property tests of the S3 key builder (docs/storage.md §1): whatever Unicode a webhook
 // carries in chatId, idMessage or fileName, the keys stay under the prefix, every segment is a
 // safe, bounded path segment, and two different messages or names never share a key.
 // FUZZ_RUNS raises the number of generated cases (default 1000 here: these are pure and fast).

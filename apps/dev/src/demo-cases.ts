@@ -167,7 +167,7 @@ export function demoCases(
       ...spec,
       kind,
       idInstance,
-      // WhatsApp ids are 32 hex digits, MAX ids long decimal numbers (greenapi.md §4).
+      // WhatsApp ids are 32 hex digits, MAX ids long decimal numbers (docs/greenapi.md §4).
       idMessage:
         kind === 'whatsapp' ? randomBytes(16).toString('hex').toUpperCase() : randomDecimal(18),
       timestamp,

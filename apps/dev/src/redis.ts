@@ -98,7 +98,7 @@ async function startRedisServer(
   const args = [
     ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
     ...['--pidfile', join(dir, 'redis-server.pid'), '--logfile', join(dir, 'redis-server.log')],
-    // As in production (design.md §4): AOF on, and never evict queue data.
+    // As in production (docs/architecture.md §11): AOF on, and never evict queue data.
     ...['--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', ''],
     // As docker-compose.yml: queued jobs' hashes in the compact encoding (README, Redis).
     ...['--hash-max-listpack-value', '4096'],

@@ -19,7 +19,7 @@ export const DEMO = {
 } as const;
 
 /**
- * Environment variables of the archiver (design.md §3) that `dev` takes from the shell. The
+ * Environment variables of the archiver (README.md, Configuration) that `dev` takes from the shell. The
  * rest (instances, S3 endpoint, download hosts) point at the embedded services and are not
  * overridable here.
  */

@@ -1,7 +1,7 @@
 import { ConfigError, configSecrets, createLogger, loadConfig, type Config } from '@archiver/core';
 import { startPoller } from './app.js';
 
-/** `start:poller`: receiveNotification/deleteNotification instead of webhooks (design.md §3). */
+/** `start:poller`: receiveNotification/deleteNotification instead of webhooks (docs/architecture.md §7). */
 async function main() {
   const config = loadOrExit();
   const logger = createLogger({

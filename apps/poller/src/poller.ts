@@ -29,10 +29,10 @@ export type Poller = {
 
 const RECEIVE_TIMEOUT_SECONDS = 20;
 const BACKOFF = { minMs: 1000, maxMs: 60_000 };
-/** deleteNotification is repeated on 5xx / network errors (greenapi.md §7.2), this many times. */
+/** deleteNotification is repeated on 5xx / network errors (docs/greenapi.md §7.2), this many times. */
 const DELETE_ATTEMPTS = 3;
 
-/** The instances whose delivery is `poll`; when none says so, every configured instance (design.md §3). */
+/** The instances whose delivery is `poll`; when none says so, every configured instance (docs/architecture.md §7). */
 export function instancesToPoll(instances: InstanceConfig[]): InstanceConfig[] {
   const polled = instances.filter((i) => i.delivery === 'poll');
   return polled.length > 0 ? polled : instances;
@@ -162,7 +162,7 @@ export function createPoller(deps: PollerDeps): Poller {
   };
 }
 
-/** ≥500 (greenapi.md §7.2), 429, or no answer at all (network, timeout); never a 4xx. */
+/** ≥500 (docs/greenapi.md §7.2), 429, or no answer at all (network, timeout); never a 4xx. */
 function worthRepeating(err: unknown): boolean {
   if (!isError(err, GreenApiError)) return false;
   return err.status === undefined || err.status >= 500 || err.status === 429;

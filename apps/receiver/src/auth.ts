@@ -13,7 +13,7 @@ export function safeEqual(a: string, b: string): boolean {
 
 /**
  * The token from an `Authorization` header: `Bearer <t>` (any case), or the raw token, which
- * Green-API's own sample servers also accept (greenapi.md §7.1). Empty → undefined.
+ * Green-API's own sample servers also accept (docs/greenapi.md §7.1). Empty → undefined.
  */
 export function parseWebhookToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;

@@ -9,7 +9,7 @@ export type BodyResult =
 /**
  * Reads a request body as UTF-8 text, refusing more than `limit` bytes. Used instead of
  * `express.json()` so the body is parsed exactly once and nothing is read before the token
- * check (reference/measurements.md). A declared Content-Length over the limit is refused
+ * check (docs/decisions.md §4). A declared Content-Length over the limit is refused
  * before a byte is read; a body that grows past it stops being read at once (the caller
  * answers 413 and closes the connection).
  */

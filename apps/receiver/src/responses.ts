@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * Webhook answers, built once: status, headers and body bytes are fixed, so answering costs
- * one `writeHead` + `end` (reference/measurements.md: pre-built responses, no ETag).
+ * one `writeHead` + `end` (docs/decisions.md §4: pre-built responses, no ETag).
  */
 export type Prebuilt = { status: number; headers: Record<string, string>; body: Buffer };
 
@@ -24,7 +24,7 @@ function prebuilt(status: number, payload: object, extra: Record<string, string>
 const CLOSE = { connection: 'close' };
 
 export const RESPONSES = {
-  /** Exactly 200: Green-API's behaviour on 201/204 is not documented (greenapi.md §7.2). */
+  /** Exactly 200: Green-API's behaviour on 201/204 is not documented (docs/greenapi.md §7.2). */
   ok: prebuilt(200, { ok: true }),
   invalidJson: prebuilt(400, { ok: false, error: 'invalid_json' }),
   unauthorized: prebuilt(401, { ok: false, error: 'unauthorized' }),

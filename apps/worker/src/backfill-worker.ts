@@ -14,7 +14,7 @@ import {
 export type RunningBackfillWorker = { close(): Promise<void> };
 
 /**
- * Periodic reconciliation from the journals (design.md §2.5): (re)declares one job scheduler
+ * Periodic reconciliation from the journals (docs/architecture.md §6): (re)declares one job scheduler
  * per configured instance (or removes them when BACKFILL_INTERVAL_MINUTES or
  * BACKFILL_WINDOW_MINUTES is 0) and processes the `backfill` queue one run at a time: the
  * journals are read at 1 request/s anyway, so parallel runs would only wait on each other.

@@ -21,7 +21,7 @@ function gauge(metrics: string, name: string): number {
 }
 
 describe('worker operations', () => {
-  it('answers health, readiness and every design.md metric', async () => {
+  it('answers health, readiness and every metric of docs/architecture.md §8', async () => {
     expect(await get('/healthz')).toMatchObject({ status: 200 });
     expect(await get('/readyz')).toMatchObject({ status: 200 });
     const { status, text } = await get('/metrics');

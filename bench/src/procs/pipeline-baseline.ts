@@ -27,7 +27,7 @@ const withSidecar = env.BASELINE_MODE !== 'file-only';
 const s3 = new S3Client(s3ClientConfig(conn));
 const apiUrl = env.BASELINE_API_URL as string;
 
-/** Green-API's downloadFile (greenapi.md §5), as a plain script calls it. */
+/** Green-API's downloadFile (docs/greenapi.md §5), as a plain script calls it. */
 async function downloadFile(t: Task): Promise<string> {
   const res = await fetch(
     `${apiUrl}/waInstance${t.idInstance}/downloadFile/${t.apiTokenInstance}`,

@@ -20,7 +20,7 @@ import { sleep, type RateLimiter } from './rate-limit.js';
 export const BACKFILL_QUEUE = 'backfill';
 export const BACKFILL_JOB = 'reconcile';
 
-/** Journals are documented at 1 request/s per instance and method (greenapi.md §6.1, §8). */
+/** Journals are documented at 1 request/s per instance and method (docs/greenapi.md §6.1, §8). */
 const JOURNAL_RPS = 1;
 /** Green-API's own default window for lastIncoming/OutgoingMessages. */
 const DEFAULT_WINDOW_MINUTES = 1440;
@@ -100,7 +100,7 @@ export type BackfillDeps = {
 };
 
 /**
- * Reconciliation from Green-API's journals (design.md §2.5): every file message they list
+ * Reconciliation from Green-API's journals (docs/architecture.md §6): every file message they list
  * that is neither queued nor archived becomes an archive job. The job writer's dedupe (live
  * job or `done` marker) makes a run idempotent, so runs may overlap with webhooks and with
  * each other. Journal calls share the Redis rate budget with every other process.

@@ -11,7 +11,7 @@ const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 
 /**
- * Every environment variable the archiver reads (design.md §3). Names are a contract with
+ * Every environment variable the archiver reads (README.md, Configuration). Names are a contract with
  * operators and deployment files: do not rename.
  */
 export const envSchema = z.object({

@@ -20,7 +20,7 @@ export function effectiveDeadline(
 
 /**
  * BullMQ priority from the deadline: the job nearest its expiry is served first, so a
- * backlog never loses its oldest files while fresh ones are served (design.md §2.4).
+ * backlog never loses its oldest files while fresh ones are served (docs/architecture.md §5).
  */
 export function priorityOf(deadlineMs: number): number {
   const step = Math.floor((deadlineMs - PRIORITY_EPOCH_MS) / PRIORITY_STEP_MS);

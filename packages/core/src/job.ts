@@ -66,7 +66,7 @@ export function readArchiveJob(
 
 /**
  * One file = one job id: (idInstance, chatId, idMessage), since idMessage is unique only
- * within a chat (greenapi.md §2). Hashed because BullMQ ids may not contain `:` and chat ids
+ * within a chat (docs/greenapi.md §2). Hashed because BullMQ ids may not contain `:` and chat ids
  * are long; the instance stays readable for operators.
  */
 export function archiveJobId(idInstance: string, chatId: string, idMessage: string): string {
@@ -78,7 +78,7 @@ export function archiveJobId(idInstance: string, chatId: string, idMessage: stri
   return `${idInstance}-${digest.slice(0, 22)}`;
 }
 
-/** An instance's configured kind wins over the webhook's typeInstance (design.md §2). */
+/** An instance's configured kind wins over the webhook's typeInstance (docs/architecture.md §2). */
 export function resolveKind(
   instance: Pick<InstanceConfig, 'kind'> | undefined,
   typeInstance: string | undefined,
@@ -110,7 +110,7 @@ export function jobFromWebhook(
   };
 }
 
-/** Journal items carry file fields flat (greenapi.md §8). */
+/** Journal items carry file fields flat (docs/greenapi.md §8). */
 export function jobFromJournal(
   idInstance: string,
   kind: InstanceKind,

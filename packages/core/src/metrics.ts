@@ -15,7 +15,7 @@ const QUEUE_STATES = [
 ] as const;
 
 /**
- * The design.md §3 metric names, on one registry per process. Both processes expose all of
+ * The metric names of docs/architecture.md §8, on one registry per process. Both processes expose all of
  * them (a counter a process never touches stays at zero), plus Node's default metrics.
  */
 export function createMetrics(

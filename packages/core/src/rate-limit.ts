@@ -81,7 +81,7 @@ return {1, 0, start, admitted}
 `;
 
 // A 429: block the (instance, method) from 1 s, doubling to 60 s while 429s continue
-// (design.md §2.4), or for Retry-After when Green-API sends one. The level key expires, so a
+// (docs/architecture.md §5), or for Retry-After when Green-API sends one. The level key expires, so a
 // quiet minute resets the backoff. KEYS: penalty, level. ARGV: retryAfterMs (0 = none).
 const PENALIZE = `
 ${NOW_MS}

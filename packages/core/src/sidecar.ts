@@ -3,7 +3,7 @@ import { z } from 'zod';
 export const SIDECAR_STATUSES = ['archived', 'permanent_failure', 'expired'] as const;
 export type SidecarStatus = (typeof SIDECAR_STATUSES)[number];
 
-/** Short reason codes of records without a file (design.md §3). */
+/** Short reason codes of records without a file (docs/storage.md §3). */
 export type FailureCode =
   | 'no_file'
   | 'too_large'

@@ -32,7 +32,7 @@ export function isFileMessageType(typeMessage: string): boolean {
   return fileTypes.has(typeMessage);
 }
 
-/** `typeInstance` is `v3` for MAX (greenapi.md §2); everything else is served like WhatsApp. */
+/** `typeInstance` is `v3` for MAX (docs/greenapi.md §2); everything else is served like WhatsApp. */
 export function kindFromTypeInstance(typeInstance: string | undefined): InstanceKind {
   return typeInstance === 'v3' || typeInstance === 'max' ? 'max' : 'whatsapp';
 }

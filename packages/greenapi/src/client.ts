@@ -95,7 +95,7 @@ export function createGreenApiClient(
   return {
     instance: { idInstance: instance.idInstance, kind: instance.kind, apiUrl: instance.apiUrl },
 
-    /** Asks Green-API for a fresh link to a message's file (greenapi.md §5). */
+    /** Asks Green-API for a fresh link to a message's file (docs/greenapi.md §5). */
     downloadFile(
       args: { chatId: string; idMessage: string },
       opts?: CallOptions,

@@ -84,7 +84,7 @@ export class GreenApiSchemaError extends GreenApiError {
 export type ErrorClass = 'retry' | 'rate_limited' | 'instance_unavailable' | 'permanent';
 
 /**
- * The one place that decides what a failure means (design.md §2.4): permanent errors end
+ * The one place that decides what a failure means (docs/architecture.md §5): permanent errors end
  * the job; rate limits and instance-wide problems delay it without spending an attempt;
  * everything else (5xx including 500, network, timeouts, unexpected bodies) retries with
  * backoff until the job's deadline.
@@ -114,7 +114,7 @@ export function isError<T extends Error>(
   return err instanceof type || (err instanceof Error && err.name === type.name);
 }
 
-// Texts from greenapi.md §5.1 and §6.3. Matching them is the only signal Green-API gives;
+// Texts from docs/greenapi.md §5.1 and §6.3. Matching them is the only signal Green-API gives;
 // the result is a typed class, so no caller ever branches on message text again.
 const NO_FILE = /encrypted url not found/i;
 const INSTANCE_STARTING = /starting process|try later/i;

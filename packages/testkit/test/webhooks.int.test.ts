@@ -13,7 +13,7 @@ import {
 } from '../src/index.js';
 
 describe('webhook builders', () => {
-  it('builds the documented WhatsApp document sample (greenapi.md §4.1)', () => {
+  it('builds the documented WhatsApp document sample (docs/greenapi.md §4.1)', () => {
     const hook = fileWebhook({
       kind: 'whatsapp',
       typeMessage: 'documentMessage',

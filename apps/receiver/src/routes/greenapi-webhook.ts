@@ -93,7 +93,7 @@ export function createWebhookHandler(deps: WebhookRouteDeps) {
   };
 }
 
-/** Every stored or deliberately dropped body is a 200 (design.md §2: a 4xx would be redelivered). */
+/** Every stored or deliberately dropped body is a 200 (docs/decisions.md §2: a 4xx would be redelivered). */
 function responseFor(log: Logger, result: IngestOutcome): Prebuilt {
   const { outcome, idInstance, typeWebhook } = result;
   switch (outcome) {

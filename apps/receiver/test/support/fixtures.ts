@@ -1,4 +1,4 @@
-/** Webhook bodies from greenapi.md §4 (documented sample values). */
+/** Webhook bodies from docs/greenapi.md §4 (documented sample values). */
 
 export const TOKENS = {
   whatsapp1: 'wa1-webhook-token-7c1f0e',

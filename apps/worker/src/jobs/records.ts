@@ -19,7 +19,7 @@ function base({ data, message, attempts }: Common) {
   };
 }
 
-/** The proof of an archived file (design.md §3). */
+/** The proof of an archived file (docs/storage.md §3). */
 export function archivedRecord(
   c: Common & { key: string; sha256: string; size: number; contentType: string },
 ): Sidecar {

@@ -4,7 +4,7 @@ import { timestampSchema } from './common.js';
 export const downloadFileResponseSchema = z.looseObject({ downloadUrl: z.string().min(1) });
 
 /**
- * Journal items carry the file fields flat, not nested (greenapi.md §8). Only what the
+ * Journal items carry the file fields flat, not nested (docs/greenapi.md §8). Only what the
  * archiver needs is required.
  */
 export const journalItemSchema = z.looseObject({

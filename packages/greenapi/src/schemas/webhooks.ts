@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { instanceDataSchema, timestampSchema } from './common.js';
 
-/** Webhook types whose body may carry a file (greenapi.md §2.1). */
+/** Webhook types whose body may carry a file (docs/greenapi.md §2.1). */
 export const MESSAGE_WEBHOOK_TYPES = [
   'incomingMessageReceived',
   'outgoingMessageReceived',
@@ -20,7 +20,7 @@ export const OTHER_WEBHOOK_TYPES = [
   'quotaExceeded',
 ] as const;
 
-/** typeMessage values documented with a `fileMessageData` payload (greenapi.md §3.1). */
+/** typeMessage values documented with a `fileMessageData` payload (docs/greenapi.md §3.1). */
 export const FILE_MESSAGE_TYPES = [
   'imageMessage',
   'videoMessage',

@@ -32,14 +32,14 @@ type Call = { reply: Reply; deps: ApiDeps; instance: Instance; arg: string | und
 type MethodSpec = {
   verb: 'GET' | 'POST' | 'DELETE';
   rps(instance: Instance): number;
-  /** Answers 400 unless the instance is authorized (common-errors table, greenapi.md §6.3). */
+  /** Answers 400 unless the instance is authorized (common-errors table, docs/greenapi.md §6.3). */
   needsAuthorized: boolean;
   handle(call: Call): Promise<void> | void;
 };
 
 const fixed = (rps: number) => () => rps;
 
-/** Implemented methods by canonical name, with their per-instance limits (greenapi.md §6.1). */
+/** Implemented methods by canonical name, with their per-instance limits (docs/greenapi.md §6.1). */
 const METHODS: Record<string, MethodSpec> = {
   downloadFile: { verb: 'POST', rps: (i) => i.rps, needsAuthorized: true, handle: downloadFile },
   lastIncomingMessages: {
@@ -106,14 +106,14 @@ export async function handleApi(reply: Reply, deps: ApiDeps, pathname: string): 
 
   const instance = deps.instances.get(idInstance);
   if (!instance) return send(reply, 403, 'Forbidden');
-  // WhatsApp has no /v3 prefix; for MAX it is optional (greenapi.md §1).
+  // WhatsApp has no /v3 prefix; for MAX it is optional (docs/greenapi.md §1).
   if (v3 && instance.kind !== 'max') return send(reply, 404, 'Not Found');
   if (token !== instance.apiTokenInstance) return send(reply, 401, 'Unauthorized');
   const spec = name ? METHODS[name] : undefined;
   // The docs list 404 for a wrong HTTP method.
   if (!name || !spec || reply.req.method !== spec.verb) return send(reply, 404, 'Not Found');
   if (!deps.limiter.tryAcquire(`${idInstance}:${name}`, spec.rps(instance))) {
-    // Whether Green-API sends Retry-After is unconfirmed (greenapi.md §10.4), hence opt-in.
+    // Whether Green-API sends Retry-After is unconfirmed (docs/greenapi.md §10.4), hence opt-in.
     return send(reply, 429, 'Too Many Requests', deps.retryAfter ? { 'Retry-After': '1' } : {});
   }
   const stateError = spec.needsAuthorized ? STATE_ERRORS[instance.state] : undefined;

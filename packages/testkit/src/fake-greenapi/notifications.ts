@@ -5,7 +5,7 @@ type Notification = { receiptId: number; body: unknown };
 export type NotificationQueues = ReturnType<typeof createNotificationQueues>;
 
 /**
- * The HTTP API notification queue (greenapi.md §7.5): FIFO per instance, and the head stays
+ * The HTTP API notification queue (docs/greenapi.md §7.5): FIFO per instance, and the head stays
  * until deleted, so a notification received but not deleted is handed out again by the next
  * receiveNotification.
  */

@@ -2,7 +2,7 @@ import type { InstanceState } from './types.js';
 import { instanceData, type InstanceRef } from './webhooks.js';
 
 /**
- * Bodies of the webhook types that never carry a file (greenapi.md §4.8): the receiver must
+ * Bodies of the webhook types that never carry a file (docs/greenapi.md §4.8): the receiver must
  * still answer them 200. Deprecated WhatsApp-only types get `kind` fixed to whatsapp.
  */
 

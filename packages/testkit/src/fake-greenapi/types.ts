@@ -1,6 +1,6 @@
 export type InstanceKind = 'whatsapp' | 'max';
 
-/** `stateInstance` values (greenapi.md §4.8). */
+/** `stateInstance` values (docs/greenapi.md §4.8). */
 export type InstanceState = 'authorized' | 'notAuthorized' | 'starting' | 'blocked' | 'yellowCard';
 
 export type FileMessageType =
@@ -10,7 +10,7 @@ export type AddInstanceOptions = {
   idInstance: string;
   apiTokenInstance: string;
   kind: InstanceKind;
-  /** downloadFile requests per second; default 5 for WhatsApp, 1 for MAX (greenapi.md §6.1). */
+  /** downloadFile requests per second; default 5 for WhatsApp, 1 for MAX (docs/greenapi.md §6.1). */
   rps?: number;
   /** Account id used by journal items / webhook builders; a documented sample by default. */
   wid?: string;
@@ -89,7 +89,7 @@ type JournalBase = {
   forwardingScore?: number;
 };
 
-/** Flat journal items as lastIncomingMessages / getChatHistory return them (greenapi.md §8). */
+/** Flat journal items as lastIncomingMessages / getChatHistory return them (docs/greenapi.md §8). */
 export type IncomingJournalItem = JournalBase & {
   type: 'incoming';
   senderId: string;

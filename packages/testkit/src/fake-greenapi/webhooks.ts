@@ -1,7 +1,7 @@
 import type { FileMessageType, InstanceKind, JournalItem } from './types.js';
 
 /**
- * Webhook bodies shaped like the documented samples (greenapi.md §4). Defaults are the
+ * Webhook bodies shaped like the documented samples (docs/greenapi.md §4). Defaults are the
  * sample values; every id stays a string except `instanceData.idInstance`, which Green-API
  * sends as a JSON integer.
  */
@@ -152,7 +152,7 @@ export function textWebhook(o: MessageOptions & { textMessage: string }): TextWe
   };
 }
 
-/** The flat journal item Green-API keeps for the same message (greenapi.md §8). */
+/** The flat journal item Green-API keeps for the same message (docs/greenapi.md §8). */
 export function journalItemFrom(hook: FileWebhook): JournalItem {
   const { fileMessageData: f, typeMessage } = hook.messageData;
   const common = {
