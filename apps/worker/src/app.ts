@@ -18,6 +18,7 @@ import {
   type Config,
   type InstanceConfig,
 } from '@archiver/core';
+import { createCustodyLog, custodyKeys, custodyRecorder } from '@archiver/custody';
 import { createGreenApiClient, type GreenApiClient, type InstanceKind } from '@archiver/greenapi';
 import { createArchiveProcessor } from './jobs/archive-file.js';
 import { createHostGuard } from './download-hosts.js';
@@ -52,7 +53,18 @@ export async function startWorker(
   const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
   const metrics = createMetrics({ queue, redis: connection, keys });
   const s3 = createS3Client(config.s3, opts.s3);
-  const store = createObjectStore(s3, config.s3);
+  // Every object the store writes is entered in the custody log (one XADD each, on the
+  // auto-pipelined connection); without a signing key nothing would ever seal them, so the
+  // log is off (README, "Chain of custody").
+  const custodyLog = config.custody.signingKey
+    ? createCustodyLog(commands, custodyKeys(config.queuePrefix))
+    : undefined;
+  if (!custodyLog) {
+    logger.warn('SEAL_SIGNING_KEY is not set: objects are not entered in the custody log');
+  }
+  const store = createObjectStore(s3, config.s3, {
+    onWritten: custodyLog ? custodyRecorder(custodyLog) : undefined,
+  });
   const instances = instanceMap(config.instances);
   const clients = new Map<string, GreenApiClient>();
   const clientFor = (instance: InstanceConfig, kind: InstanceKind) => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { parseInstances, type InstanceConfig } from './instances.js';
 
@@ -71,6 +72,14 @@ export const envSchema = z.object({
   WORKER_LOCK_DURATION_MS: positiveInt.default(60_000),
   /** How long SIGTERM waits for in-flight jobs before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(60_000),
+  /** Custody log: the longest an object waits for its seal. */
+  SEAL_INTERVAL_MINUTES: positiveInt.default(60),
+  /** Ed25519 private key (PKCS#8 PEM, or `@path`) the seals are signed with; unset: no seals. */
+  SEAL_SIGNING_KEY: z.string().min(1).optional(),
+  /** Ed25519 public key (SPKI PEM, or `@path`) `archiver verify` checks seals with. */
+  SEAL_PUBLIC_KEY: z.string().min(1).optional(),
+  /** RFC 3161 time-stamping authority each seal's root is sent to. */
+  SEAL_TSA_URL: z.url().optional(),
   /** OpenTelemetry tracing is on when this is set. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
 });
@@ -111,6 +120,16 @@ export type Config = {
   shutdownTimeoutMs: number;
   lockDurationMs: number;
   otelEndpoint?: string;
+  custody: CustodyConfig;
+};
+
+export type CustodyConfig = {
+  intervalMinutes: number;
+  /** PKCS#8 PEM; absent: objects are not entered in the custody log and nothing is sealed. */
+  signingKey?: string;
+  /** SPKI PEM. */
+  publicKey?: string;
+  tsaUrl?: string;
 };
 
 /** All problems found, one line each, so an operator fixes them in one go. */
@@ -144,8 +163,9 @@ export function loadConfig(
   const problems: string[] = [];
   const instances = parseInstances(e, readFile, problems);
   checkRole(e, role, instances, problems);
+  const custody = parseCustody(e, readFile, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return toConfig(e, instances);
+  return toConfig(e, instances, custody);
 }
 
 function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: string[]) {
@@ -182,7 +202,47 @@ function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: st
   }
 }
 
-function toConfig(e: Env, instances: InstanceConfig[]): Config {
+/** The seal keys, read from `@path` where given and checked to be Ed25519 at start-up. */
+function parseCustody(
+  e: Env,
+  readFile: (path: string) => string,
+  problems: string[],
+): CustodyConfig {
+  const read = (name: string, value: string | undefined) => {
+    if (value === undefined || !value.startsWith('@')) return value;
+    try {
+      return readFile(value.slice(1));
+    } catch (err) {
+      problems.push(`${name}: cannot read ${value.slice(1)}: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  const signingKey = read('SEAL_SIGNING_KEY', e.SEAL_SIGNING_KEY);
+  const publicKey = read('SEAL_PUBLIC_KEY', e.SEAL_PUBLIC_KEY);
+  // The key's own text never goes into the message: it is a secret.
+  if (signingKey !== undefined && !isEd25519(() => createPrivateKey(signingKey))) {
+    problems.push('SEAL_SIGNING_KEY: not an Ed25519 private key in PKCS#8 PEM');
+  }
+  if (publicKey !== undefined && !isEd25519(() => createPublicKey(publicKey))) {
+    problems.push('SEAL_PUBLIC_KEY: not an Ed25519 public key in PEM');
+  }
+  return {
+    intervalMinutes: e.SEAL_INTERVAL_MINUTES,
+    signingKey,
+    publicKey,
+    tsaUrl: e.SEAL_TSA_URL,
+  };
+}
+
+function isEd25519(load: () => { asymmetricKeyType?: string }): boolean {
+  try {
+    return load().asymmetricKeyType === 'ed25519';
+  } catch {
+    return false;
+  }
+}
+
+function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): Config {
   const hosts =
     e.DOWNLOAD_HOSTS?.split(',')
       .map((h) => h.trim())
@@ -231,6 +291,7 @@ function toConfig(e: Env, instances: InstanceConfig[]): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     lockDurationMs: e.WORKER_LOCK_DURATION_MS,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    custody,
   };
 }
 
@@ -239,6 +300,7 @@ export function configSecrets(config: Config): string[] {
   return [
     config.webhookToken,
     config.admin?.password,
+    config.custody.signingKey,
     ...config.instances.flatMap((i) => [i.apiTokenInstance, i.webhookToken]),
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

@@ -176,6 +176,7 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
         body: download.body,
         contentType,
         signal,
+        digest: download.digest,
         metadata: {
           'id-instance': data.idInstance,
           'chat-id': encodeURIComponent(data.chatId),

@@ -8,7 +8,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
 import { sidecarSchema, type S3Config, type Sidecar } from '@archiver/core';
 
 /**
@@ -33,6 +34,23 @@ export type PutFileArgs = {
   contentType: string;
   metadata: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * SHA-256 (hex) and size of the bytes `body` gave, once it ended: the download already
+   * hashes them for the sidecar. Without it the store hashes the body itself.
+   */
+  digest?: () => { sha256: string; size: number };
+};
+
+/** What the store wrote: every object, as the custody log records it. */
+export type WrittenObject = { key: string; versionId?: string; sha256: string; size: number };
+
+export type ObjectStoreOptions = {
+  /**
+   * Called after every object the store wrote, before the write returns; a failure fails the
+   * write (the job retries and writes again). Every write method must report here: it is the
+   * custody log's one hook.
+   */
+  onWritten?: (written: WrittenObject) => Promise<void>;
 };
 
 export type ObjectStore = ReturnType<typeof createObjectStore>;
@@ -42,8 +60,13 @@ export type ObjectStore = ReturnType<typeof createObjectStore>;
  * checksum S3 verifies. A failed upload aborts its multipart upload (lib-storage's default),
  * so no partial object is ever visible.
  */
-export function createObjectStore(client: S3Client, config: S3Config) {
+export function createObjectStore(
+  client: S3Client,
+  config: S3Config,
+  opts: ObjectStoreOptions = {},
+) {
   const bucket = config.bucket;
+  const report = opts.onWritten ?? (async () => undefined);
 
   function protection() {
     return {
@@ -63,6 +86,9 @@ export function createObjectStore(client: S3Client, config: S3Config) {
     bucket,
 
     async putFile(args: PutFileArgs): Promise<void> {
+      const { body, digest } = args.digest
+        ? { body: args.body, digest: args.digest }
+        : hashing(args.body);
       const upload = new Upload({
         client,
         partSize: PART_SIZE,
@@ -71,7 +97,7 @@ export function createObjectStore(client: S3Client, config: S3Config) {
         params: {
           Bucket: bucket,
           Key: args.key,
-          Body: args.body,
+          Body: body,
           ContentType: args.contentType,
           Metadata: args.metadata,
           ChecksumAlgorithm: S3_CHECKSUM,
@@ -80,24 +106,35 @@ export function createObjectStore(client: S3Client, config: S3Config) {
       });
       const onAbort = () => void upload.abort().catch(() => undefined);
       args.signal?.addEventListener('abort', onAbort, { once: true });
+      let versionId: string | undefined;
       try {
-        await upload.done();
+        versionId = (await upload.done()).VersionId;
       } finally {
         args.signal?.removeEventListener('abort', onAbort);
       }
+      const { sha256, size } = digest();
+      await report({ key: args.key, versionId, sha256, size });
     },
 
     async putSidecar(key: string, sidecar: Sidecar): Promise<void> {
-      await client.send(
+      // The custody entry hashes the bytes written, not a re-serialisation.
+      const bytes = Buffer.from(JSON.stringify(sidecar, null, 2), 'utf8');
+      const res = await client.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: key,
-          Body: JSON.stringify(sidecar, null, 2),
+          Body: bytes,
           ContentType: 'application/json',
           ChecksumAlgorithm: S3_CHECKSUM,
           ...protection(),
         }),
       );
+      await report({
+        key,
+        versionId: res.VersionId,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        size: bytes.length,
+      });
     },
 
     /**
@@ -154,6 +191,25 @@ export function createObjectStore(client: S3Client, config: S3Config) {
     async ping(): Promise<void> {
       await client.send(new HeadBucketCommand({ Bucket: bucket }));
     },
+  };
+}
+
+/** `body` through a pass-through that hashes it, for bodies nobody hashed yet. */
+function hashing(body: Readable): { body: Readable; digest(): { sha256: string; size: number } } {
+  const hash = createHash('sha256');
+  let size = 0;
+  let sha256: string | undefined;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  body.on('error', (err) => meter.destroy(err));
+  return {
+    body: body.pipe(meter),
+    digest: () => ({ sha256: (sha256 ??= hash.digest('hex')), size }),
   };
 }
 

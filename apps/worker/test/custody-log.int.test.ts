@@ -1,0 +1,88 @@
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Redis } from 'ioredis';
+import { createCustodyLog, custodyKeys } from '@archiver/custody';
+import { getObjectBytes, listAllKeys, s3ClientConfig } from '@archiver/testkit';
+import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
+import { fileJob } from './corpus.js';
+
+const signingKey = () =>
+  generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+let p: Pipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+
+async function entriesOf(pipeline: Pipeline) {
+  const redis = new Redis(inject('redisUrl'));
+  try {
+    const log = createCustodyLog(redis, custodyKeys(pipeline.prefix));
+    return (await log.pending(10_000)).map((e) => e.entry);
+  } finally {
+    await redis.quit();
+  }
+}
+
+describe('custody log: the object store hook', () => {
+  it('enters every object the worker wrote, files and records, with the SHA-256 and size of its bytes', async () => {
+    p = await startPipeline({ SEAL_SIGNING_KEY: signingKey() });
+    const ok = fileJob(p.fake, {
+      kind: 'whatsapp',
+      idInstance: WA.idInstance,
+      typeMessage: 'documentMessage',
+      chatId: '79001234567@c.us',
+      idMessage: 'CUSTODYOK',
+      size: 5000,
+    });
+    const tooLarge = fileJob(p.fake, {
+      kind: 'whatsapp',
+      idInstance: WA.idInstance,
+      typeMessage: 'imageMessage',
+      chatId: '79001234567@c.us',
+      idMessage: 'CUSTODYBIG',
+    });
+    const ids = await Promise.all([
+      p.writer.write(ok.data),
+      p.writer.write({ ...tooLarge.data, tooLarge: true }),
+    ]);
+    for (const { jobId } of ids) {
+      await expect
+        .poll(() => jobState(p!.queue, jobId), { timeout: 20_000 })
+        .toMatch(/completed|failed/);
+    }
+    const s3conn = inject('s3');
+    const s3 = new S3Client(s3ClientConfig(s3conn));
+    try {
+      const keys = await listAllKeys(s3, s3conn.bucket, `${p.prefix}/`);
+      expect(keys).toHaveLength(3); // a file, its sidecar, a failure record
+      const entries = await entriesOf(p);
+      expect(entries.map((e) => e.key).sort()).toEqual(keys);
+      for (const e of entries) {
+        const bytes = await getObjectBytes(s3, s3conn.bucket, e.key);
+        expect(e.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+        expect(e.size).toBe(bytes.length);
+        expect(e.versionId).toBeNull(); // s3rver has no versioning
+      }
+    } finally {
+      s3.destroy();
+    }
+  });
+
+  it('records nothing without SEAL_SIGNING_KEY (nothing would seal it)', async () => {
+    p = await startPipeline();
+    const ok = fileJob(p.fake, {
+      kind: 'whatsapp',
+      idInstance: WA.idInstance,
+      typeMessage: 'documentMessage',
+      chatId: '79001234567@c.us',
+      idMessage: 'CUSTODYOFF',
+      size: 100,
+    });
+    const { jobId } = await p.writer.write(ok.data);
+    await expect.poll(() => jobState(p!.queue, jobId), { timeout: 20_000 }).toBe('completed');
+    expect(await entriesOf(p)).toEqual([]);
+  });
+});
