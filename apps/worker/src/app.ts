@@ -65,6 +65,12 @@ export async function startWorker(
   const store = createObjectStore(s3, config.s3, {
     onWritten: custodyLog ? custodyRecorder(custodyLog) : undefined,
   });
+  // Asked now so the log says which it is; a store that cannot be reached is asked again at
+  // the first record.
+  store.recordWriteMode().then(
+    (mode) => logger.info({ mode }, 'records are written write-once'),
+    (err: unknown) => logger.warn({ err }, 'could not ask S3 about conditional writes yet'),
+  );
   const instances = instanceMap(config.instances);
   const clients = new Map<string, GreenApiClient>();
   const clientFor = (instance: InstanceConfig, kind: InstanceKind) => {

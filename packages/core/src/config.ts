@@ -54,6 +54,12 @@ export const envSchema = z.object({
   S3_OBJECT_LOCK_DAYS: positiveInt.optional(),
   S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
   S3_SSE_KMS_KEY_ID: z.string().min(1).optional(),
+  /**
+   * How records (`message.json`) are kept write-once: `true` sends S3 conditional writes
+   * (`If-None-Match: *`, `If-Match`), `false` reads before writing (for stores that ignore
+   * those headers), `auto` asks the store once at start-up which it is.
+   */
+  S3_CONDITIONAL_WRITES: z.enum(['auto', 'true', 'false']).default('auto'),
   /** Hosts a downloadUrl may point to (SSRF guard); `*.example.com` matches subdomains. */
   DOWNLOAD_HOSTS: z.string().optional(),
   /** Unrecognised webhook bodies kept for inspection and replay (newest first). */
@@ -95,6 +101,8 @@ export type S3Config = {
   forcePathStyle: boolean;
   objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
   sse?: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string };
+  /** S3_CONDITIONAL_WRITES: `auto` detects it at start-up. */
+  conditionalWrites?: 'auto' | 'on' | 'off';
 };
 
 export type Config = {
@@ -274,6 +282,12 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
               ? { mode: e.S3_OBJECT_LOCK_MODE, days: e.S3_OBJECT_LOCK_DAYS }
               : undefined,
           sse: e.S3_SSE ? { type: e.S3_SSE, kmsKeyId: e.S3_SSE_KMS_KEY_ID } : undefined,
+          conditionalWrites:
+            e.S3_CONDITIONAL_WRITES === 'auto'
+              ? 'auto'
+              : e.S3_CONDITIONAL_WRITES === 'true'
+                ? 'on'
+                : 'off',
         }
       : undefined,
     downloadHosts: [...new Set([...hosts, ...instanceHosts])],

@@ -7,6 +7,7 @@ import {
   markDone,
   objectKeys,
   readArchiveJob,
+  sidecarSchema,
   type ArchiveJobData,
   type ArchiverKeys,
   type Config,
@@ -14,6 +15,7 @@ import {
   type InstanceConfig,
   type Metrics,
   type RateLimiter,
+  type Sidecar,
 } from '@archiver/core';
 import {
   GreenApiBadRequestError,
@@ -89,15 +91,31 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
     const attempts = job.attemptsMade + 1;
     const jobId = job.id ?? '';
 
+    /** An archived record already there (the write was refused): the job is a duplicate. */
+    async function keptArchived(existing: unknown): Promise<ArchiveResult | undefined> {
+      const kept = archivedSidecar(existing);
+      if (!kept) return undefined;
+      await markDone(deps.redis, deps.keys, jobId, 'archived', deadline);
+      deps.metrics.jobs.inc({ outcome: 'duplicate' });
+      log.info({ key: kept.key }, 'already archived; its record is kept');
+      return { status: 'duplicate', key: kept.key ?? fileKey, sha256: kept.sha256 };
+    }
+
     async function end(
       status: 'permanent_failure' | 'expired',
       code: FailureCode,
       error: string,
-    ): Promise<never> {
-      await deps.store.putSidecar(
+    ): Promise<ArchiveResult> {
+      // Write-once: a record already there (archived, or an earlier failure) is kept.
+      const put = await deps.store.putRecord(
         sidecarKey,
         failureRecord({ data, message, attempts, status, code, error, intendedKey: fileKey }),
       );
+      if (!put.written) {
+        const duplicate = await keptArchived(put.existing);
+        if (duplicate) return duplicate;
+        log.info({ key: sidecarKey }, 'an earlier failure record is kept');
+      }
       await markDone(deps.redis, deps.keys, jobId, status, deadline);
       deps.metrics.jobs.inc({ outcome: status });
       deps.metrics.failures.inc({ outcome: status, reason: code });
@@ -185,10 +203,20 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
         },
       });
       const { sha256, size } = download.digest();
-      await deps.store.putSidecar(
+      // Replaces a failure record (a retried file that now arrives), never an archived one.
+      const put = await deps.store.putRecord(
         sidecarKey,
         archivedRecord({ data, message, attempts, key: fileKey, sha256, size, contentType }),
+        { mayReplace: (existing) => !archivedSidecar(existing) },
       );
+      if (!put.written) {
+        const kept = archivedSidecar(put.existing);
+        if (kept?.sha256 !== sha256) {
+          log.error({ key: fileKey }, 'downloaded again: its bytes differ from the kept record');
+        }
+        const duplicate = await keptArchived(put.existing);
+        if (duplicate) return duplicate;
+      }
       await markDone(deps.redis, deps.keys, jobId, 'archived', deadline);
       deps.metrics.jobs.inc({ outcome: 'archived' });
       deps.metrics.bytesArchived.inc(size);
@@ -203,7 +231,7 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
       return handleFailure(err);
     }
 
-    async function handleFailure(err: unknown): Promise<never> {
+    async function handleFailure(err: unknown): Promise<ArchiveResult> {
       const message = err instanceof Error ? err.message : String(err);
       deps.metrics.jobDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
       if (isError(err, HostNotAllowedError)) {
@@ -238,6 +266,12 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
       }
     }
   };
+}
+
+/** `value` when it is a record of an archived file. */
+function archivedSidecar(value: unknown): Sidecar | undefined {
+  const parsed = sidecarSchema.safeParse(value);
+  return parsed.success && parsed.data.status === 'archived' ? parsed.data : undefined;
 }
 
 function permanentCode(err: unknown): FailureCode {

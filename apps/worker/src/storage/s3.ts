@@ -4,13 +4,14 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { sidecarSchema, type S3Config, type Sidecar } from '@archiver/core';
+import { createRecordWriter, detectRecordWriteMode, type RecordWriteMode } from './records.js';
+import { isNotFound, isNotImplemented } from './s3-errors.js';
 
 /**
  * 8 MiB parts, 4 in flight: memory per upload does not grow with the file's size. It is more
@@ -67,6 +68,18 @@ export function createObjectStore(
 ) {
   const bucket = config.bucket;
   const report = opts.onWritten ?? (async () => undefined);
+  const configured = config.conditionalWrites ?? 'auto';
+  let detected: Promise<RecordWriteMode> | undefined;
+  /** S3_CONDITIONAL_WRITES, or the store's answer to one probe (asked again if it failed). */
+  function recordWriteMode(): Promise<RecordWriteMode> {
+    if (configured === 'on') return Promise.resolve('conditional');
+    if (configured === 'off') return Promise.resolve('read-before-write');
+    detected ??= detectRecordWriteMode(client, bucket, config.prefix).catch((err: unknown) => {
+      detected = undefined;
+      throw err;
+    });
+    return detected;
+  }
 
   function protection() {
     return {
@@ -84,6 +97,20 @@ export function createObjectStore(
 
   return {
     bucket,
+    recordWriteMode,
+
+    /**
+     * Writes a JSON record write-once: a record already at `key` is kept unless
+     * `mayReplace` accepts it (records.ts). Every record the worker keeps goes through here.
+     */
+    putRecord: createRecordWriter({
+      client,
+      bucket,
+      protection,
+      mode: recordWriteMode,
+      checksum: S3_CHECKSUM,
+      onWritten: report,
+    }),
 
     async putFile(args: PutFileArgs): Promise<void> {
       const { body, digest } = args.digest
@@ -114,27 +141,6 @@ export function createObjectStore(
       }
       const { sha256, size } = digest();
       await report({ key: args.key, versionId, sha256, size });
-    },
-
-    async putSidecar(key: string, sidecar: Sidecar): Promise<void> {
-      // The custody entry hashes the bytes written, not a re-serialisation.
-      const bytes = Buffer.from(JSON.stringify(sidecar, null, 2), 'utf8');
-      const res = await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: bytes,
-          ContentType: 'application/json',
-          ChecksumAlgorithm: S3_CHECKSUM,
-          ...protection(),
-        }),
-      );
-      await report({
-        key,
-        versionId: res.VersionId,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        size: bytes.length,
-      });
     },
 
     /**
@@ -219,18 +225,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
-function isNotImplemented(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return (
-    e?.name === 'NotImplemented' ||
-    e?.$metadata?.httpStatusCode === 501 ||
-    e?.$metadata?.httpStatusCode === 405
-  );
 }
