@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { objectKeys, safeSegment, type KeyParts } from '../../packages/core/src/index.js';
+import { ID_INSTANCE_PATTERN } from '../../packages/greenapi/src/index.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const MAX_SEGMENT_BYTES = 200;
@@ -43,7 +44,7 @@ const anyText = fc.oneof(
 const parts = fc.record({
   prefix: fc.constantFrom('', 'archive/', 'tenant-1/archiver/'),
   kind: fc.constantFrom('whatsapp' as const, 'max' as const),
-  idInstance: fc.stringMatching(/^\d{1,20}$/),
+  idInstance: fc.stringMatching(ID_INSTANCE_PATTERN),
   chatId: anyText,
   idMessage: anyText,
   timestamp: fc.integer({ min: 0, max: 4_102_444_800 }),

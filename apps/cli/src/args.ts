@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ID_INSTANCE_PATTERN } from '@archiver/greenapi';
 
 /** A mistake in how the command was called: printed with the command's help, exit code 2. */
 export class UsageError extends Error {
@@ -48,7 +49,7 @@ export function nonNegativeInt(flag: string, value: string | undefined): number 
 
 export function instanceId(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,20}$/.test(value)) {
+  if (!ID_INSTANCE_PATTERN.test(value)) {
     throw new UsageError(`--${flag}: an idInstance is digits only, got "${value}"`);
   }
   return value;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { idInstanceString } from '@archiver/greenapi';
 import { parseInstances, type InstanceConfig } from './instances.js';
 
 /** Strict booleans: `z.coerce.boolean()` would read "false" as true. */
@@ -30,10 +31,7 @@ export const envSchema = z.object({
   ALLOW_UNAUTHENTICATED_WEBHOOKS: bool.default(false),
   /** Single-instance form: the instance's apiUrl. */
   GREEN_API_URL: z.url().default('https://api.green-api.com'),
-  GREEN_API_ID_INSTANCE: z
-    .string()
-    .regex(/^\d{1,20}$/, 'must be digits')
-    .optional(),
+  GREEN_API_ID_INSTANCE: idInstanceString.optional(),
   GREEN_API_TOKEN: z.string().min(1).optional(),
   /** JSON array of instances, or `@path/to/file.json`. */
   GREEN_API_INSTANCES: z.string().min(1).optional(),

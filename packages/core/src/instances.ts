@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import type { InstanceKind } from '@archiver/greenapi';
+import { idInstanceSchema, type InstanceKind } from '@archiver/greenapi';
 import type { Env } from './config.js';
 
 const instanceSchema = z.object({
-  idInstance: z
-    .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)])
-    .transform(String),
+  idInstance: idInstanceSchema,
   apiTokenInstance: z.string().min(1),
   apiUrl: z.url(),
   mediaUrl: z.url().optional(),

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { parseIdInstance } from './schemas/common.js';
 import {
   FILE_MESSAGE_TYPES,
   MESSAGE_WEBHOOK_TYPES,
@@ -43,10 +44,7 @@ export function kindFromTypeInstance(typeInstance: string | undefined): Instance
  */
 export function peekIdInstance(body: unknown): string | undefined {
   if (!isRecord(body) || !isRecord(body.instanceData)) return undefined;
-  const id = body.instanceData.idInstance;
-  if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return String(id);
-  if (typeof id === 'string' && /^\d{1,20}$/.test(id)) return id;
-  return undefined;
+  return parseIdInstance(body.instanceData.idInstance);
 }
 
 export function classifyWebhook(body: unknown): Classification {

@@ -1,15 +1,25 @@
 import { z } from 'zod';
 
 /**
- * Green-API sends `idInstance` as a JSON integer. Ids are kept as strings everywhere in the
- * archiver: MAX message ids already exceed 2^53, and one representation avoids mixing.
+ * The one definition of an instance id. Green-API issues digits (10 today) and sends them as
+ * a JSON integer; the archiver keeps them as strings everywhere (MAX message ids already
+ * exceed 2^53, and one representation avoids mixing). 20 digits bound what a key may hold.
  */
+export const ID_INSTANCE_PATTERN = /^\d{1,20}$/;
+
+/** An id as text: configuration, CLI flags, Redis and S3 keys. */
+export const idInstanceString = z.string().regex(ID_INSTANCE_PATTERN, 'an idInstance is digits');
+
+/** An id as Green-API or an operator may write it in JSON (integer or text), as its text. */
 export const idInstanceSchema = z
-  .union([
-    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    z.string().regex(/^\d{1,20}$/),
-  ])
+  .union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), idInstanceString])
   .transform((value) => String(value));
+
+/** `value` as an instance id's text, or undefined when it is not one. */
+export function parseIdInstance(value: unknown): string | undefined {
+  const parsed = idInstanceSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
 
 export const instanceDataSchema = z.looseObject({
   idInstance: idInstanceSchema,
