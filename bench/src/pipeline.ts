@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readKeptMessage, type ArchiveJobData, type ArchiveQueue } from '@archiver/core';
+import { readKeptMessage, type ArchiveJob, type ArchiveQueue } from '@archiver/core';
 import { startFakeGreenApi, startRedis, startS3, type FakeGreenApi } from '@archiver/testkit';
 import { benchInstances, fileJob, type BenchInstance } from './lib/fixtures.js';
 import { ownCpuMs, processCpuMs } from './lib/cpu.js';
@@ -104,9 +104,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
       try {
         for (let k = from; k < to; k += 2000) {
           await Promise.all(
-            files
-              .slice(k, Math.min(k + 2000, to))
-              .map((f) => writer.write(f.data as ArchiveJobData)),
+            files.slice(k, Math.min(k + 2000, to)).map((f) => writer.write(f.data as ArchiveJob)),
           );
         }
         fake.clearCalls();

@@ -1,12 +1,12 @@
 import { classifyWebhook } from '@archiver/greenapi';
-import { jobFromWebhook, objectKeys, type ArchiveJobData } from '@archiver/core';
+import { jobFromWebhook, objectKeys, type ArchiveJob } from '@archiver/core';
 import { fileWebhook, type FakeGreenApi, type FileWebhook } from '@archiver/testkit';
 import { INSTANCES, type ChaosInstance } from './env.js';
 
 export type CorpusFile = {
   instance: ChaosInstance;
   hook: FileWebhook;
-  data: ArchiveJobData;
+  data: ArchiveJob;
   sha256: string;
   size: number;
   fileKey: string;
@@ -48,9 +48,10 @@ export function makeCorpus(
       fileName: added.fileName,
       mimeType: added.mimeType,
     });
-    const result = classifyWebhook(JSON.parse(JSON.stringify(hook)));
+    const body: unknown = JSON.parse(JSON.stringify(hook));
+    const result = classifyWebhook(body);
     if (result.kind !== 'file') throw new Error('corpus webhook is not a file webhook');
-    const data = jobFromWebhook(result.webhook, 'whatsapp', 'webhook');
+    const data = jobFromWebhook(body, result.webhook, 'whatsapp', 'webhook');
     const keys = objectKeys({ prefix: `${o.prefix}/`, ...data });
     return { instance, hook, data, sha256: added.sha256, size, ...keys };
   });

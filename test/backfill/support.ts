@@ -10,7 +10,8 @@ import {
   createLogger,
   createRateLimiter,
   loadConfig,
-  type ArchiveJobData,
+  readArchiveJob,
+  type ArchiveJob,
   type Config,
   type InstanceConfig,
   type createRedis,
@@ -117,13 +118,16 @@ const ALL_STATES = [
 /** Every archive job in the queue, whatever its state, by job id. */
 export async function archiveJobs(
   queue: ReturnType<typeof createArchiveQueue>,
-): Promise<Map<string, ArchiveJobData>> {
+): Promise<Map<string, ArchiveJob>> {
   const jobs = await queue.getJobs([...ALL_STATES]);
-  const byId = new Map<string, ArchiveJobData>();
+  const byId = new Map<string, ArchiveJob>();
   for (const job of jobs) {
     if (job.id === undefined) continue;
     if (byId.has(job.id)) throw new Error(`job ${job.id} listed twice`);
-    byId.set(job.id, job.data);
+    // As the worker reads it: the facts of the file come out of the kept body.
+    const read = readArchiveJob(job.data);
+    if (!read.ok) throw new Error(`job ${job.id}: ${read.error}`);
+    byId.set(job.id, read.data);
   }
   return byId;
 }

@@ -4,13 +4,15 @@ import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { expect, inject } from 'vitest';
+import { classifyWebhook } from '@archiver/greenapi';
 import {
   ARCHIVE_QUEUE,
   archiveJobRequest,
   createArchiveQueue,
   loadConfig,
   objectKeys,
-  type ArchiveJobData,
+  jobFromWebhook,
+  type ArchiveJob,
   type Sidecar,
 } from '@archiver/core';
 // The testkit is not a dependency of this package (yet): reached by path. Importing it also
@@ -167,22 +169,31 @@ export function seconds(iso: string): number {
   return Date.parse(iso) / 1000;
 }
 
-export function jobData(m: MessageRef): ArchiveJobData {
-  return {
-    source: 'webhook',
-    idInstance: m.idInstance,
-    kind: m.kind,
-    chatId: m.chatId,
-    idMessage: m.idMessage,
-    timestamp: m.timestamp,
+/** The job the receiver would store for a document webhook about `m`. */
+export function jobData(m: MessageRef): ArchiveJob {
+  const fileName = m.fileName ?? `${m.idMessage}.pdf`;
+  const body = {
     typeWebhook: 'incomingMessageReceived',
-    typeMessage: 'documentMessage',
-    fileName: m.fileName ?? `${m.idMessage}.pdf`,
-    mimeType: 'application/pdf',
-    tooLarge: false,
-    message: { idMessage: m.idMessage },
-    receivedAt: Date.now(),
+    instanceData: {
+      idInstance: Number(m.idInstance),
+      wid: '79876543210@c.us',
+      typeInstance: m.kind === 'max' ? 'v3' : 'whatsapp',
+    },
+    timestamp: m.timestamp,
+    idMessage: m.idMessage,
+    senderData: { chatId: m.chatId, sender: m.chatId },
+    messageData: {
+      typeMessage: 'documentMessage',
+      fileMessageData: {
+        downloadUrl: `https://storage.example/${m.idMessage}`,
+        fileName,
+        mimeType: 'application/pdf',
+      },
+    },
   };
+  const result = classifyWebhook(body);
+  if (result.kind !== 'file') throw new Error(`not a file webhook: ${JSON.stringify(result)}`);
+  return jobFromWebhook(body, result.webhook, m.kind, 'webhook');
 }
 
 function baseSidecar(m: MessageRef) {

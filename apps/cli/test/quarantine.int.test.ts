@@ -2,6 +2,7 @@ import {
   archiveJobId,
   archiverKeys,
   createIngestPath,
+  readArchiveJob,
   readKeptMessage,
   type Ingest,
   type Quarantine,
@@ -124,11 +125,14 @@ describe('archiver quarantine', () => {
     expect(ctx.io.text.out).toContain(`${id}  accepted: job ${jobId}`);
 
     const job = await ctx.deps.queue.getJob(jobId);
-    expect(job?.data).toMatchObject({
-      source: 'replay',
-      idInstance: WA,
-      idMessage: '3EB0C767D097B7C7C030',
-      fileName: 'report.pdf',
+    expect(readArchiveJob(job?.data)).toMatchObject({
+      ok: true,
+      data: {
+        source: 'replay',
+        idInstance: WA,
+        idMessage: '3EB0C767D097B7C7C030',
+        fileName: 'report.pdf',
+      },
     });
     const kept = job && readKeptMessage(job.data.message);
     expect(kept).toMatchObject({ idMessage: '3EB0C767D097B7C7C030' });

@@ -1,4 +1,4 @@
-import { archiverKeys, effectiveDeadline } from '@archiver/core';
+import { archiverKeys, effectiveDeadline, readArchiveJob } from '@archiver/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { retryFailed } from '../src/commands/retry-failed.js';
@@ -146,7 +146,9 @@ describe('archiver retry-failed', () => {
     }
     const job = await ctx.deps.queue.getJob(ids['max-nofile'] ?? '');
     // MAX instance: retentionDays 10 in its config; the deadline is the later of its own and the grace.
-    expect(snap['max-nofile']?.deadline).toBe(effectiveDeadline(job?.data ?? { timestamp: 0 }, 10));
+    const read = readArchiveJob(job?.data);
+    if (!read.ok) throw new Error(read.error);
+    expect(snap['max-nofile']?.deadline).toBe(effectiveDeadline(read.data, 10));
     expect(job?.attemptsMade).toBe(0);
     expect(await ctx.deps.queue.getFailedCount()).toBe(3);
   });

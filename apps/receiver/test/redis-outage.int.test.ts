@@ -65,7 +65,7 @@ describe('Redis outage', () => {
     expect(lines.filter((l) => l.component === 'redis' && l.level === 50)).toHaveLength(1);
     expect(receiver.logs()).not.toContain(TOKENS.whatsapp1);
     // The private Redis keeps no data across a restart, so only the redelivered job is there.
-    expect((await receiver.jobs()).map((job) => job.data.idMessage)).toEqual(['DOWN1']);
+    expect((await receiver.files()).map((file) => file.idMessage)).toEqual(['DOWN1']);
   });
 
   it('answers 503 within 2 s when Redis accepts the connection but does not answer', async () => {
@@ -90,9 +90,7 @@ describe('Redis outage', () => {
         timeout: 10_000,
       })
       .toBe(200);
-    expect((await receiver.jobs()).filter((job) => job.data.idMessage === 'PAUSED')).toHaveLength(
-      1,
-    );
+    expect((await receiver.files()).filter((file) => file.idMessage === 'PAUSED')).toHaveLength(1);
   });
 
   it('starts while Redis is down, answers 503, and serves once Redis comes up', async () => {
@@ -115,7 +113,7 @@ describe('Redis outage', () => {
           timeout: 10_000,
         })
         .toBe(200);
-      expect((await late.jobs()).map((job) => job.data.idMessage)).toEqual(['EARLY']);
+      expect((await late.files()).map((file) => file.idMessage)).toEqual(['EARLY']);
     } finally {
       await late.close();
     }

@@ -72,7 +72,7 @@ describe('graceful shutdown', () => {
     ingest.release();
     expect(await inFlight).toBe(200);
     expect(await closing).toBe(true);
-    expect((await started.jobs()).map((job) => job.data.idMessage).sort()).toEqual([
+    expect((await started.files()).map((file) => file.idMessage).sort()).toEqual([
       'IN_FLIGHT',
       'WARM',
     ]);

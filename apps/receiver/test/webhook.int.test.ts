@@ -46,7 +46,7 @@ describe('file webhooks', () => {
     expect(jobs).toHaveLength(1);
     const job = jobs[0]!;
     expect(job.id).toBe(archiveJobId('1101000001', '71234567890@c.us', '02392146E5104CE93C'));
-    expect(job.data).toMatchObject({
+    expect((await receiver.files())[0]).toMatchObject({
       source: 'webhook',
       idInstance: '1101000001',
       kind: 'whatsapp',
@@ -70,7 +70,7 @@ describe('file webhooks', () => {
 
     const jobs = await receiver.jobs();
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.data).toMatchObject({
+    expect((await receiver.files())[0]).toMatchObject({
       idInstance: '3100000000',
       kind: 'max',
       chatId: '10000000',
@@ -250,7 +250,7 @@ describe('token forms', () => {
       (await receiver.post(whatsappDocument({ idInstance: 1234567 }), { token: TOKENS.global }))
         .status,
     ).toBe(200);
-    expect((await receiver.jobs())[0]?.data.idInstance).toBe('1234567');
+    expect((await receiver.files())[0]?.idInstance).toBe('1234567');
   });
 });
 

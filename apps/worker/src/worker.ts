@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import {
   ARCHIVE_QUEUE,
   KEEP_FINISHED,
-  archiveJobSchema,
+  readArchiveJob,
   effectiveDeadline,
   retryDelay,
   type ArchiveJobData,
@@ -50,8 +50,8 @@ export function createArchiveWorker(deps: {
         _err?: Error,
         job?: { data: unknown },
       ) => {
-        const parsed = archiveJobSchema.safeParse(job?.data);
-        if (!parsed.success) return config.retry.baseDelayMs;
+        const parsed = readArchiveJob(job?.data);
+        if (!parsed.ok) return config.retry.baseDelayMs;
         const retentionDays =
           deps.instances.get(parsed.data.idInstance)?.retentionDays ?? config.retentionDays;
         return retryDelay(attemptsMade, {

@@ -1,5 +1,5 @@
 import { classifyWebhook } from '@archiver/greenapi';
-import { jobFromWebhook, objectKeys, type ArchiveJobData } from '@archiver/core';
+import { jobFromWebhook, objectKeys, type ArchiveJob } from '@archiver/core';
 import { fileWebhook, type FakeGreenApi, type FileMessageType } from '@archiver/testkit';
 
 export type FileCase = {
@@ -29,14 +29,15 @@ export function fileJob(fake: FakeGreenApi, c: FileCase) {
     fileName: c.fileName ?? added.fileName,
     mimeType: c.mimeType ?? added.mimeType,
   });
-  const result = classifyWebhook(JSON.parse(JSON.stringify(hook)));
+  const body: unknown = JSON.parse(JSON.stringify(hook));
+  const result = classifyWebhook(body);
   if (result.kind !== 'file') {
     throw new Error(`fixture is not a file webhook: ${JSON.stringify(result)}`);
   }
-  const data: ArchiveJobData = jobFromWebhook(result.webhook, c.kind, 'webhook');
+  const data: ArchiveJob = jobFromWebhook(body, result.webhook, c.kind, 'webhook');
   return { data, added, hook };
 }
 
-export function keysOf(prefix: string, data: ArchiveJobData) {
+export function keysOf(prefix: string, data: ArchiveJob) {
   return objectKeys({ prefix, ...data });
 }

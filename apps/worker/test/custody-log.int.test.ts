@@ -43,11 +43,9 @@ describe('custody log: the object store hook', () => {
       typeMessage: 'imageMessage',
       chatId: '79001234567@c.us',
       idMessage: 'CUSTODYBIG',
+      downloadUrl: '{{SWE002}}',
     });
-    const ids = await Promise.all([
-      p.writer.write(ok.data),
-      p.writer.write({ ...tooLarge.data, tooLarge: true }),
-    ]);
+    const ids = await Promise.all([p.writer.write(ok.data), p.writer.write(tooLarge.data)]);
     for (const { jobId } of ids) {
       await expect
         .poll(() => jobState(p!.queue, jobId), { timeout: 20_000 })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { classifyWebhook } from '@archiver/greenapi';
-import { jobFromWebhook, type ArchiveJobData } from '@archiver/core';
+import { jobFromWebhook, type ArchiveJob } from '@archiver/core';
 import { fileWebhook, type FakeGreenApi, type FileWebhook } from '@archiver/testkit';
 
 export type BenchInstance = {
@@ -59,10 +59,11 @@ export function realisticWebhook(o: {
 }
 
 /** The archive job the receiver stores for `hook` (same classification and mapping). */
-export function jobFromHook(hook: FileWebhook): ArchiveJobData {
-  const result = classifyWebhook(JSON.parse(JSON.stringify(hook)));
+export function jobFromHook(hook: FileWebhook): ArchiveJob {
+  const body: unknown = JSON.parse(JSON.stringify(hook));
+  const result = classifyWebhook(body);
   if (result.kind !== 'file') throw new Error(`not a file webhook: ${JSON.stringify(result)}`);
-  return jobFromWebhook(result.webhook, 'whatsapp', 'webhook');
+  return jobFromWebhook(body, result.webhook, 'whatsapp', 'webhook');
 }
 
 /** Puts a file in the fake and returns the job its webhook would produce, plus its checksum. */

@@ -13,7 +13,7 @@ import {
   type BackfillSummary,
 } from './backfill.js';
 import type { InstanceConfig } from './instances.js';
-import { archiveJobId, type ArchiveJobData } from './job.js';
+import { archiveJobId, type ArchiveJob } from './job.js';
 import type { JobWriter } from './job-writer.js';
 import { createMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -71,7 +71,7 @@ const json = (value: unknown) => () => Response.json(value);
 
 function fakeWriter(known: string[] = []) {
   const ids = new Set(known);
-  const written: ArchiveJobData[] = [];
+  const written: ArchiveJob[] = [];
   const writer: JobWriter = {
     write(data) {
       const jobId = archiveJobId(data.idInstance, data.chatId, data.idMessage);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   GreenApiRateLimitError,
+  idInstanceString,
   isError,
   isFileMessageType,
   type GreenApiClient,
@@ -12,7 +13,7 @@ import {
 } from '@archiver/greenapi';
 import { deadlineOf } from './deadline.js';
 import type { InstanceConfig } from './instances.js';
-import { archiveJobId, jobFromJournal, type ArchiveJobData } from './job.js';
+import { archiveJobId, jobFromJournal, type ArchiveJob } from './job.js';
 import type { JobWriter } from './job-writer.js';
 import type { Metrics } from './metrics.js';
 import { sleep, type RateLimiter } from './rate-limit.js';
@@ -31,7 +32,7 @@ const IN_FLIGHT_HOLD_MS = 30_000;
 /** Jobs written per group-commit round: bounds one addBulk and the promises in flight. */
 const WRITE_CHUNK = 500;
 
-const idInstance = z.string().regex(/^\d{1,20}$/);
+const idInstance = idInstanceString;
 
 /** A reconciliation request: the journals of the last `minutes`, or one chat's history. */
 export const backfillRequestSchema = z.union([
@@ -159,7 +160,7 @@ export function createBackfill(deps: BackfillDeps) {
   ) {
     const now = Date.now();
     const retentionDays = instance.retentionDays ?? deps.retentionDays;
-    const jobs: ArchiveJobData[] = [];
+    const jobs: ArchiveJob[] = [];
     counts.scanned += items.length;
     for (const item of items) {
       if (!carriesFile(item)) continue;

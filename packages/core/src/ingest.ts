@@ -59,7 +59,7 @@ export function createIngestor(deps: {
     const { webhook } = result;
     const instance = deps.instances.get(webhook.instanceData.idInstance);
     const kind = resolveKind(instance, webhook.instanceData.typeInstance);
-    const written = await deps.writer.write(jobFromWebhook(webhook, kind, source));
+    const written = await deps.writer.write(jobFromWebhook(body, webhook, kind, source));
     return {
       ...written,
       typeWebhook: webhook.typeWebhook,

@@ -7,7 +7,7 @@ import {
   type ArchiveQueue,
   type ArchiverKeys,
 } from './queue.js';
-import type { ArchiveJobData } from './job.js';
+import type { ArchiveJob } from './job.js';
 import { currentTraceMetadata } from './telemetry.js';
 
 export type WriteResult = { outcome: 'accepted' | 'duplicate'; jobId: string };
@@ -40,7 +40,7 @@ export function createJobWriter(deps: {
   redis: Redis;
   queue: ArchiveQueue;
   keys: ArchiverKeys;
-  retentionDays: (data: ArchiveJobData) => number;
+  retentionDays: (job: ArchiveJob) => number;
 }) {
   let pending: Pending[] = [];
   /** Job ids queued or being written, by the promise of their first write. */
@@ -92,7 +92,7 @@ export function createJobWriter(deps: {
   }
 
   return {
-    write(data: ArchiveJobData): Promise<WriteResult> {
+    write(data: ArchiveJob): Promise<WriteResult> {
       const retentionDays = deps.retentionDays(data);
       const request = archiveJobRequest(data, retentionDays);
       // Captured now, while the caller's (webhook's) trace is active; the batch runs later.

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   TOO_LARGE_MARKER,
+  idInstanceString,
+  journalItemSchema,
   kindFromTypeInstance,
+  messageWebhookSchema,
   type InstanceKind,
   type JournalItem,
   type MessageWebhook,
@@ -13,27 +16,19 @@ import { keepMessage, readKeptMessage } from './kept-message.js';
 export const ARCHIVE_JOB = 'archive-file';
 
 /**
- * What the worker needs to archive one file, and nothing secret: no token, no thumbnail.
- * `message` is the original webhook body (or journal item) without base64 thumbnails, kept
- * for the sidecar, packed (kept-message.ts; jobs queued before that hold the object). The
- * webhook's link is not copied out of it: the worker always asks downloadFile for a fresh
- * one, and every queued byte costs Redis memory.
+ * What Redis holds for one file job, and nothing secret: no token, no thumbnail, no link
+ * signature. `message` is the body as received (or the journal item), packed
+ * (kept-message.ts); every fact the worker needs about the file (ids, time, names) is read
+ * back out of it (`readArchiveJob`) rather than stored beside it: every queued byte costs
+ * Redis memory, and one copy cannot disagree with itself.
  */
 export const archiveJobSchema = z.object({
   source: z.enum(['webhook', 'poll', 'journal', 'replay']),
-  idInstance: z.string().regex(/^\d+$/),
+  /** Configured or from typeInstance (`resolveKind`): not always the body's own word. */
   kind: z.enum(['whatsapp', 'max']),
-  chatId: z.string().min(1),
-  idMessage: z.string().min(1),
-  /** Message time, UNIX seconds. */
-  timestamp: z.number().int().nonnegative(),
-  typeWebhook: z.string(),
-  typeMessage: z.string(),
-  fileName: z.string().optional(),
-  mimeType: z.string().optional(),
-  /** `{{SWE002}}`: Green-API could not fetch the file; recorded, never downloaded. */
-  tooLarge: z.boolean(),
-  message: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  /** Only for journal items, which do not carry it; a webhook's is in its body. */
+  idInstance: idInstanceString.optional(),
+  message: z.string(),
   /** When the archiver first saw it (ms). */
   receivedAt: z.number(),
   /** The last transient error, kept so an `expired` record can say why. */
@@ -47,21 +42,73 @@ export const archiveJobSchema = z.object({
   slotAt: z.number().optional(),
 });
 
+/** A job's data as BullMQ stores it. */
 export type ArchiveJobData = z.infer<typeof archiveJobSchema>;
 
-/** A job's data as the worker reads it: validated, with its kept body unpacked. */
+/** The facts of the file, as read from the kept body. */
+export type ArchiveFileFacts = {
+  idInstance: string;
+  chatId: string;
+  idMessage: string;
+  /** Message time, UNIX seconds. */
+  timestamp: number;
+  typeWebhook: string;
+  typeMessage: string;
+  fileName?: string;
+  mimeType?: string;
+  /** `{{SWE002}}`: Green-API could not fetch the file; recorded, never downloaded. */
+  tooLarge: boolean;
+};
+
+/** A job as the archiver works with it: its stored data with the facts of its file. */
+export type ArchiveJob = ArchiveJobData & ArchiveFileFacts;
+
+/** What goes into Redis for `job`: the facts stay in the kept body. */
+export function storedJobData(job: ArchiveJob): ArchiveJobData {
+  const data: ArchiveJobData = {
+    source: job.source,
+    kind: job.kind,
+    message: job.message,
+    receivedAt: job.receivedAt,
+  };
+  if (job.source === 'journal') data.idInstance = job.idInstance;
+  if (job.lastError !== undefined) data.lastError = job.lastError;
+  if (job.graceUntil !== undefined) data.graceUntil = job.graceUntil;
+  if (job.slotAt !== undefined) data.slotAt = job.slotAt;
+  return data;
+}
+
+/** A job's data as the worker reads it: validated, its kept body unpacked, its facts read. */
 export function readArchiveJob(
   raw: unknown,
-):
-  | { ok: true; data: ArchiveJobData; message: Record<string, unknown> }
-  | { ok: false; error: string } {
+): { ok: true; data: ArchiveJob; message: Record<string, unknown> } | { ok: false; error: string } {
   const parsed = archiveJobSchema.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, error: parsed.error.issues[0]?.message ?? 'invalid data' };
-  }
+  if (!parsed.success) return { ok: false, error: describe(parsed.error) };
   const message = readKeptMessage(parsed.data.message);
   if (!message) return { ok: false, error: 'message: not a readable kept body' };
-  return { ok: true, data: parsed.data, message };
+  const facts = factsOf(parsed.data, message);
+  if (!facts.ok) return facts;
+  return { ok: true, data: { ...parsed.data, ...facts.facts }, message };
+}
+
+function factsOf(
+  data: ArchiveJobData,
+  message: Record<string, unknown>,
+): { ok: true; facts: ArchiveFileFacts } | { ok: false; error: string } {
+  if (data.source === 'journal') {
+    if (data.idInstance === undefined) return { ok: false, error: 'idInstance: missing' };
+    const item = journalItemSchema.safeParse(message);
+    if (!item.success) return { ok: false, error: `message: ${describe(item.error)}` };
+    return { ok: true, facts: journalFacts(data.idInstance, item.data) };
+  }
+  const webhook = messageWebhookSchema.safeParse(message);
+  if (!webhook.success) return { ok: false, error: `message: ${describe(webhook.error)}` };
+  return { ok: true, facts: webhookFacts(webhook.data) };
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid data';
 }
 
 /**
@@ -86,17 +133,25 @@ export function resolveKind(
   return instance?.kind ?? kindFromTypeInstance(typeInstance);
 }
 
+/**
+ * The job for a file webhook. `body` is the webhook as received; `webhook` its parse (the
+ * caller has classified it), from which the facts come without a second parse. The worker
+ * reads the same facts back from the kept body (`readArchiveJob`).
+ */
 export function jobFromWebhook(
+  body: unknown,
   webhook: MessageWebhook,
   kind: InstanceKind,
   source: 'webhook' | 'poll' | 'replay',
   now = Date.now(),
-): ArchiveJobData {
+): ArchiveJob {
+  return { source, kind, message: keepMessage(body), receivedAt: now, ...webhookFacts(webhook) };
+}
+
+function webhookFacts(webhook: MessageWebhook): ArchiveFileFacts {
   const file = webhook.messageData.fileMessageData;
   return {
-    source,
     idInstance: webhook.instanceData.idInstance,
-    kind,
     chatId: webhook.senderData.chatId,
     idMessage: webhook.idMessage,
     timestamp: webhook.timestamp,
@@ -105,23 +160,28 @@ export function jobFromWebhook(
     fileName: nonEmpty(file?.fileName),
     mimeType: nonEmpty(file?.mimeType),
     tooLarge: file?.downloadUrl.trim() === TOO_LARGE_MARKER,
-    message: keepMessage(webhook),
-    receivedAt: now,
   };
 }
 
-/** Journal items carry file fields flat (docs/greenapi.md §8). */
+/** Journal items carry file fields flat (docs/greenapi.md §8), and no instance id. */
 export function jobFromJournal(
   idInstance: string,
   kind: InstanceKind,
   item: JournalItem,
   now = Date.now(),
-): ArchiveJobData {
-  const downloadUrl = nonEmpty(item.downloadUrl);
+): ArchiveJob {
   return {
     source: 'journal',
-    idInstance,
     kind,
+    message: keepMessage(item),
+    receivedAt: now,
+    ...journalFacts(idInstance, item),
+  };
+}
+
+function journalFacts(idInstance: string, item: JournalItem): ArchiveFileFacts {
+  return {
+    idInstance,
     chatId: item.chatId,
     idMessage: item.idMessage,
     timestamp: item.timestamp,
@@ -129,9 +189,7 @@ export function jobFromJournal(
     typeMessage: item.typeMessage,
     fileName: nonEmpty(item.fileName),
     mimeType: nonEmpty(item.mimeType),
-    tooLarge: downloadUrl?.trim() === TOO_LARGE_MARKER,
-    message: keepMessage(item),
-    receivedAt: now,
+    tooLarge: nonEmpty(item.downloadUrl)?.trim() === TOO_LARGE_MARKER,
   };
 }
 

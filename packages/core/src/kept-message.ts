@@ -1,21 +1,22 @@
-import { inflateRawSync } from 'node:zlib';
-
 /**
- * The webhook body (or journal item) a job keeps for its sidecar, stored packed: JSON without
- * base64 thumbnails, with Green-API's field names and common values replaced by two-character
- * codes (`t1:`). A realistic 831-byte document webhook packs to 441 bytes, and that is what
- * keeps a queued job within 2 KiB of Redis memory with Redis' default settings (BENCHMARKS.md,
- * redis-memory).
+ * The webhook body (or journal item) a job keeps for its record, stored packed: JSON with
+ * Green-API's field names and common values replaced by two-character codes (`t1:`). A
+ * realistic 831-byte document webhook packs to 441 bytes, and that is what keeps a queued job
+ * within 2 KiB of Redis memory with Redis' default settings (BENCHMARKS.md, redis-memory).
  *
- * Why not deflate: bodies packed with deflate and a preset dictionary (`d1:`, still read) came
- * out 1 % smaller (435) but cost 20 µs per webhook in isolation and about 35 µs under load
- * (Node's zlib builds a stream object per call), the largest single cost in the receiver; this
- * packing costs 9 µs, thumbnails dropped included.
+ * Kept is the body as received (its JSON value, not a parse of it: `idInstance` stays the
+ * number Green-API sent), apart from two things docs/storage.md explains: every base64
+ * `jpegThumbnail` is dropped, and every `downloadUrl` loses its query string and fragment (a
+ * storage signature, a bearer credential while it lasts; the worker asks downloadFile for a
+ * fresh link and never uses it).
+ *
+ * Why not deflate: a preset-dictionary deflate came out 1 % smaller but cost 20 µs per
+ * webhook in isolation and about 35 µs under load (Node's zlib builds a stream object per
+ * call), the largest single cost in the receiver; this packing costs 9 µs.
  */
 export type KeptMessage = string;
 
 const TAG_TOKENS = 't1:';
-const TAG_DEFLATE = 'd1:';
 
 /**
  * Never edit: queued jobs were packed with it; a better table gets a new tag beside this one.
@@ -143,27 +144,31 @@ const UNPACK_PATTERN = /~.|'/g;
 
 if (TOKENS_T1.length > CODES.length) throw new Error('kept-message: more tokens than codes');
 
-/** Packs `body` for a job, dropping every `jpegThumbnail` (base64 previews) at any depth. */
+/**
+ * Packs `body` for a job: every `jpegThumbnail` (base64 previews) dropped and every
+ * `downloadUrl` cut before its query string, at any depth; nothing else changes.
+ */
 export function keepMessage(body: unknown): KeptMessage {
-  // A replacer drops the thumbnails during the one serialisation, without copying the body.
-  const json = JSON.stringify(body, (key, value: unknown) =>
-    key === 'jpegThumbnail' ? undefined : value,
-  );
+  // A replacer edits during the one serialisation, without copying the body.
+  const json = JSON.stringify(body, (key, value: unknown) => {
+    if (key === 'jpegThumbnail') return undefined;
+    if (key === 'downloadUrl' && typeof value === 'string') return withoutQuery(value);
+    return value;
+  });
   return TAG_TOKENS + json.replace(PACK_PATTERN, (plain) => PACK.get(plain) ?? plain);
 }
 
-/**
- * The kept body of a job, or undefined when it cannot be read. Jobs queued before bodies were
- * packed hold the object itself; jobs queued before `t1:` hold it deflated (`d1:`).
- */
-export function readKeptMessage(
-  kept: KeptMessage | Record<string, unknown>,
-): Record<string, unknown> | undefined {
-  if (typeof kept !== 'string') return kept;
+/** `https://host/path?X-Amz-Signature=…#f` → `https://host/path`; the marker `{{SWE002}}` stays. */
+export function withoutQuery(url: string): string {
+  const cut = url.search(/[?#]/);
+  return cut === -1 ? url : url.slice(0, cut);
+}
+
+/** The kept body of a job, or undefined when it is not one `keepMessage` packed. */
+export function readKeptMessage(kept: KeptMessage): Record<string, unknown> | undefined {
+  if (typeof kept !== 'string' || !kept.startsWith(TAG_TOKENS)) return undefined;
   try {
-    if (kept.startsWith(TAG_TOKENS)) return asObject(unpackTokens(kept.slice(TAG_TOKENS.length)));
-    if (kept.startsWith(TAG_DEFLATE)) return asObject(inflateD1(kept.slice(TAG_DEFLATE.length)));
-    return undefined;
+    return asObject(unpackTokens(kept.slice(TAG_TOKENS.length)));
   } catch {
     return undefined;
   }
@@ -182,26 +187,4 @@ function asObject(json: string): Record<string, unknown> | undefined {
   return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
     ? (parsed as Record<string, unknown>)
     : undefined;
-}
-
-/** Never edit: jobs queued before `t1:` were deflated with it. */
-const DICTIONARY_D1 = Buffer.from(
-  [
-    '"type":"incoming","type":"outgoing","senderId":"","statusMessage":"","sendByApi":false,',
-    '"quotedMessage":{"stanzaId":"","participant":"","typeMessage":"textMessage","textMessage":""},',
-    '"extendedTextMessageData":{"text":"","description":"","title":"","previewType":"None"},',
-    '"imageMessage","videoMessage","audioMessage","stickerMessage","@g.us","typeInstance":"max",',
-    '"outgoingAPIMessageReceived","outgoingMessageReceived","image/jpeg","video/mp4","audio/ogg",',
-    '{"typeWebhook":"incomingMessageReceived","instanceData":{"idInstance":,"wid":"@c.us",',
-    '"typeInstance":"whatsapp"},"timestamp":,"idMessage":"","senderData":{"chatId":"@c.us",',
-    '"sender":"@c.us","chatName":"","senderName":"","senderContactName":""},"messageData":{',
-    '"typeMessage":"documentMessage","fileMessageData":{"downloadUrl":"https://","caption":"",',
-    '"fileName":"","mimeType":"application/pdf","isForwarded":false,"forwardingScore":0}}}',
-  ].join(''),
-);
-
-function inflateD1(base64: string): string {
-  return inflateRawSync(Buffer.from(base64, 'base64'), { dictionary: DICTIONARY_D1 }).toString(
-    'utf8',
-  );
 }

@@ -1,6 +1,12 @@
 import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ARCHIVE_JOB, archiveJobId, type ArchiveJobData } from './job.js';
+import {
+  ARCHIVE_JOB,
+  archiveJobId,
+  storedJobData,
+  type ArchiveJob,
+  type ArchiveJobData,
+} from './job.js';
 import { deadlineOf, markerTtlSeconds, priorityOf } from './deadline.js';
 
 export const ARCHIVE_QUEUE = 'archive';
@@ -45,13 +51,13 @@ export type ArchiveJobRequest = {
   opts: JobsOptions & { jobId: string };
 };
 
-export function archiveJobRequest(data: ArchiveJobData, retentionDays: number): ArchiveJobRequest {
-  const deadline = deadlineOf(data.timestamp, retentionDays);
+export function archiveJobRequest(job: ArchiveJob, retentionDays: number): ArchiveJobRequest {
+  const deadline = deadlineOf(job.timestamp, retentionDays);
   return {
     name: ARCHIVE_JOB,
-    data,
+    data: storedJobData(job),
     opts: {
-      jobId: archiveJobId(data.idInstance, data.chatId, data.idMessage),
+      jobId: archiveJobId(job.idInstance, job.chatId, job.idMessage),
       priority: priorityOf(deadline),
       attempts: ATTEMPTS,
       backoff: { type: 'deadline' },

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deadlineOf } from '../src/deadline.js';
-import type { ArchiveJobData } from '../src/job.js';
+import type { ArchiveJob } from '../src/job.js';
+import { keepMessage } from '../src/kept-message.js';
 import { createJobWriter } from '../src/job-writer.js';
 import { archiveJobRequest, archiverKeys, createArchiveQueue, markDone } from '../src/queue.js';
 import './provided.js';
@@ -26,7 +27,7 @@ function setup() {
   return { keys, queue, writer };
 }
 
-function job(idMessage: string, timestamp = 1_790_000_000): ArchiveJobData {
+function job(idMessage: string, timestamp = 1_790_000_000): ArchiveJob {
   return {
     source: 'webhook',
     idInstance: '1101000001',
@@ -37,12 +38,12 @@ function job(idMessage: string, timestamp = 1_790_000_000): ArchiveJobData {
     typeWebhook: 'incomingMessageReceived',
     typeMessage: 'documentMessage',
     tooLarge: false,
-    message: { idMessage },
+    message: keepMessage({ idMessage }),
     receivedAt: Date.now(),
   };
 }
 
-const idOf = (data: ArchiveJobData) => archiveJobRequest(data, RETENTION_DAYS).opts.jobId;
+const idOf = (data: ArchiveJob) => archiveJobRequest(data, RETENTION_DAYS).opts.jobId;
 
 describe('job writer (group commit)', () => {
   it('stores concurrent writes as one job each, with its deadline indexed', async () => {

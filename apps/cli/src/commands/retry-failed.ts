@@ -1,6 +1,7 @@
 import {
   effectiveDeadline,
   instanceMap,
+  readArchiveJob,
   retentionResolver,
   type ArchiveJobData,
 } from '@archiver/core';
@@ -86,8 +87,8 @@ async function requeue(
   // Spread as stored: a job whose data fails the schema is re-queued as it is (the worker
   // records it as invalid_job again), with the grace added.
   const data: ArchiveJobData = { ...job.data, graceUntil };
-  const deadline =
-    typeof data.timestamp === 'number' ? effectiveDeadline(data, retention(data)) : graceUntil;
+  const read = readArchiveJob(data);
+  const deadline = read.ok ? effectiveDeadline(read.data, retention(read.data)) : graceUntil;
   // Before the job can run: a worker that finishes it removes the entry again.
   await deps.redis.zadd(keys.deadlines, deadline, jobId);
   await job.updateData(data);

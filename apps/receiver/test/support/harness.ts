@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { createLogger, loadConfig, type Ingest } from '@archiver/core';
+import { createLogger, loadConfig, readArchiveJob, type Ingest } from '@archiver/core';
 import { vi } from 'vitest';
 import { createApp, WEBHOOK_PATH } from '../../src/app.js';
 import { listen, listenUrl } from '../../src/server.js';
@@ -72,6 +72,23 @@ export async function startReceiver(opts: HarnessOptions) {
     /** Every archive job in any state. */
     jobs() {
       return queue.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed']);
+    },
+
+    /** Every archive job as the worker reads it: its facts come out of its kept body. */
+    async files() {
+      const jobs = await queue.getJobs([
+        'waiting',
+        'prioritized',
+        'delayed',
+        'active',
+        'completed',
+        'failed',
+      ]);
+      return jobs.map((job) => {
+        const read = readArchiveJob(job.data);
+        if (!read.ok) throw new Error(`job ${job.id}: ${read.error}`);
+        return read.data;
+      });
     },
 
     async metricsText() {

@@ -167,6 +167,7 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
       const rps = downloadRpsFor(instance, data.kind, deps.config.defaultDownloadRps);
       const admission = await takeDownloadSlot({
         job,
+        idInstance: data.idInstance,
         token,
         limiter: deps.limiter,
         rps,
@@ -260,7 +261,7 @@ export function createArchiveProcessor(deps: ArchiveDeps) {
           return delayJob(job, token, Date.now() + INSTANCE_PAUSE_MS, message);
         case 'retry':
           if (Date.now() >= deadline) return end('expired', 'deadline_passed', message);
-          await job.updateData({ ...data, slotAt: undefined, lastError: message });
+          await job.updateData({ ...job.data, slotAt: undefined, lastError: message });
           log.warn({ err }, 'archive attempt failed; will retry');
           throw err;
       }

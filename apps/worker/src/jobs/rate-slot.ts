@@ -15,6 +15,8 @@ const WAKE_LEAD_MS = 500;
  */
 export async function takeDownloadSlot(args: {
   job: Job<ArchiveJobData>;
+  /** The job's instance (read from its kept body: the stored data does not repeat it). */
+  idInstance: string;
   token: string | undefined;
   limiter: RateLimiter;
   rps: number;
@@ -22,7 +24,7 @@ export async function takeDownloadSlot(args: {
   signal?: AbortSignal;
 }): Promise<string | undefined> {
   const { job, limiter } = args;
-  const slot = await limiter.acquire(job.data.idInstance, 'downloadFile', args.rps, {
+  const slot = await limiter.acquire(args.idInstance, 'downloadFile', args.rps, {
     maxWaitMs: MAX_IN_PROCESS_WAIT_MS,
     reservedAt: job.data.slotAt,
     holdMs: args.holdMs,

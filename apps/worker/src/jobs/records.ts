@@ -1,7 +1,7 @@
-import type { ArchiveJobData, FailureCode, Sidecar } from '@archiver/core';
+import type { ArchiveJob, FailureCode, Sidecar } from '@archiver/core';
 
 /** `message`: the job's kept body, unpacked (readKeptMessage). */
-type Common = { data: ArchiveJobData; message: Record<string, unknown>; attempts: number };
+type Common = { data: ArchiveJob; message: Record<string, unknown>; attempts: number };
 
 function base({ data, message, attempts }: Common) {
   return {
