@@ -51,30 +51,49 @@ export async function startTelemetry(opts: {
   };
 }
 
-type ExportedSpan = { name: string; attributes: Record<string, unknown> };
-type SpanExporterLike<S extends ExportedSpan> = {
+type SpanEvent = { name: string; attributes?: Record<string, unknown> };
+type ExportedSpan = {
+  name: string;
+  attributes: Record<string, unknown>;
+  events: SpanEvent[];
+  status: { code: number; message?: string };
+};
+export type SpanExporterLike<S extends ExportedSpan> = {
   export(spans: S[], done: (result: { code: number }) => void): void;
   shutdown(): Promise<void>;
   forceFlush?(): Promise<void>;
 };
 
-/** Wraps an exporter so no span leaves the process with a secret in its name or attributes. */
-function scrubbingExporter<S extends ExportedSpan>(
+/**
+ * Wraps an exporter so no span leaves the process with a secret in its name, attributes,
+ * events (a recorded exception's message and stack) or status message. Errors are built
+ * without secrets already (packages/greenapi errors.ts); this is the net under everything
+ * an instrumentation records by itself, such as the request URL with the token in it.
+ */
+export function scrubbingExporter<S extends ExportedSpan>(
   inner: SpanExporterLike<S>,
   secrets: string[],
 ): SpanExporterLike<S> {
   const clean = (value: unknown): unknown =>
     typeof value === 'string' ? scrubSecrets(value, secrets) : value;
+  const cleanAll = (attributes: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, clean(v)]));
   return {
     export(spans, done) {
       const scrubbed = spans.map(
         (span) =>
           Object.create(span, {
             name: { value: clean(span.name) },
-            attributes: {
-              value: Object.fromEntries(
-                Object.entries(span.attributes).map(([k, v]) => [k, clean(v)]),
-              ),
+            attributes: { value: cleanAll(span.attributes) },
+            events: {
+              value: span.events.map((event) => ({
+                ...event,
+                name: clean(event.name),
+                attributes: event.attributes && cleanAll(event.attributes),
+              })),
+            },
+            status: {
+              value: { ...span.status, message: clean(span.status.message) },
             },
           }) as S,
       );

@@ -5,6 +5,7 @@ import {
   GreenApiNetworkError,
   GreenApiSchemaError,
   GreenApiTimeoutError,
+  redact,
 } from './errors.js';
 import { fetchSend, undiciSend, type HttpAnswer } from './http.js';
 import {
@@ -48,6 +49,8 @@ export function createGreenApiClient(
   const base = instanceBaseUrl(instance);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const send = options.fetch ? fetchSend(options.fetch) : undiciSend;
+  /** What no error may carry (errors.ts `redact`). */
+  const secrets = [instance.apiTokenInstance];
 
   async function call<T extends z.ZodType>(
     method: string,
@@ -78,7 +81,7 @@ export function createGreenApiClient(
     const { status, text } = answer;
     options.onResponse?.(method, status);
     if (status < 200 || status > 299) {
-      throw GreenApiError.fromResponse(method, status, text, answer.retryAfter);
+      throw GreenApiError.fromResponse(method, status, text, answer.retryAfter, secrets);
     }
     const parsed = schema.safeParse(parseJson(text));
     if (!parsed.success) {
@@ -86,7 +89,7 @@ export function createGreenApiClient(
         `${method}: unexpected response body`,
         method,
         status,
-        text.slice(0, 300),
+        redact(text, secrets).slice(0, 300),
       );
     }
     return parsed.data;

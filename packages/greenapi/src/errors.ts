@@ -1,22 +1,40 @@
 /**
- * Typed Green-API errors. None of them ever holds a request URL: the instance token sits in
- * the URL path, so messages name the method and the status only.
+ * Typed Green-API errors. None of them ever holds a secret: the instance token sits in the
+ * request path, and Green-API or a proxy may echo the path in an error body, so every text
+ * an error is built from is redacted first (`redact`). An error's message, stack and body
+ * then carry no token wherever they travel: BullMQ's failedReason and stacktrace in Redis,
+ * a job's lastError, the S3 record's reason, logs and exported spans.
  */
 export class GreenApiError extends Error {
   override name = 'GreenApiError';
+  /** Response text, redacted and cut short; Green-API error bodies are short text or JSON. */
+  readonly body?: string;
+
   constructor(
     message: string,
     readonly method: string,
     readonly status?: number,
-    /** Response text, cut short; Green-API error bodies are short plain text or JSON. */
-    readonly body?: string,
+    body?: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    // Redacted before Error captures the stack, whose first line is the message.
+    super(redact(message), options);
+    if (body !== undefined) this.body = redact(body);
   }
 
-  static fromResponse(method: string, status: number, body: string, retryAfter?: string | null) {
-    const text = body.slice(0, 300);
+  /**
+   * The error for a non-2xx answer. `secrets` are the values to take out of the body (the
+   * instance's token); a token in an echoed `waInstance…/method/…` path goes in any case.
+   */
+  static fromResponse(
+    method: string,
+    status: number,
+    body: string,
+    retryAfter?: string | null,
+    secrets: readonly string[] = [],
+  ) {
+    // Redacted before it is cut: a cut could leave the first characters of a token.
+    const text = redact(body, secrets).slice(0, 300);
     const message = `${method}: HTTP ${status}${text ? `: ${text}` : ''}`;
     if (status === 429) {
       return new GreenApiRateLimitError(message, method, status, text, parseRetryAfter(retryAfter));
@@ -27,6 +45,26 @@ export class GreenApiError extends Error {
     if (status === 400) return from400(message, method, text);
     return new GreenApiHttpError(message, method, status, text);
   }
+}
+
+export const REDACTED = '[redacted]';
+
+/** A token where Green-API's paths put it: `waInstance{id}/{method}/{token}`. */
+const TOKEN_IN_PATH = /(waInstance\d+\/[A-Za-z]+\/)[^/?#\s"'<>\\]+/g;
+
+/**
+ * `text` without any of `secrets` (as written, and percent-encoded as a URL would carry
+ * it) and without the token segment of any Green-API method path.
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length === 0) continue;
+    out = out.split(secret).join(REDACTED);
+    const encoded = encodeURIComponent(secret);
+    if (encoded !== secret) out = out.split(encoded).join(REDACTED);
+  }
+  return out.replace(TOKEN_IN_PATH, `$1${REDACTED}`);
 }
 
 /** Any non-2xx answer not covered by a narrower class (5xx, 404, 499...). */

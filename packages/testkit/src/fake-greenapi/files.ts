@@ -99,7 +99,8 @@ export function createFaultScripts() {
 export async function applyLeadingStep(reply: Reply, step: FaultStep): Promise<boolean> {
   if (step === 'ok') return false;
   if ('status' in step) {
-    reply.text(step.status, step.body);
+    const echo = `${step.body ?? ''}${reply.req.method} ${reply.req.url}`;
+    reply.text(step.status, step.echoUrl ? echo : step.body);
     return true;
   }
   if ('delayMs' in step) await sleep(step.delayMs, reply.signal);

@@ -57,7 +57,11 @@ export type AddedFile = {
  */
 export type FaultStep =
   | 'ok'
-  | { status: number; body?: string }
+  /**
+   * Answer this status. `echoUrl` appends the request line to the body, as some servers and
+   * proxies do in their error pages: for an API call it carries the instance token.
+   */
+  | { status: number; body?: string; echoUrl?: boolean }
   | { truncateAfter: number }
   | { stallAfter: number }
   | { delayMs: number };
