@@ -111,7 +111,8 @@ describe('createPoller', () => {
   });
 
   it('lets a notification whose delete failed come back, to be deduplicated by ingest', async () => {
-    const api = fakeQueue([{ n: 1 }], [400]);
+    // An instance that cannot serve is not asked again at once (isRetryable).
+    const api = fakeQueue([{ n: 1 }], [401]);
     const poller = createPoller({
       instances: [instance('1')],
       clientFor: api.clientFor,

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import {
-  GreenApiError,
   GreenApiRateLimitError,
   isError,
+  isRetryable,
   type GreenApiClient,
   type Notification,
 } from '@archiver/greenapi';
@@ -130,7 +130,7 @@ export function createPoller(deps: PollerDeps): Poller {
         if (!deleted) log.debug({ receiptId }, 'notification was already deleted');
         return true;
       } catch (err) {
-        const again = attempt < DELETE_ATTEMPTS && worthRepeating(err) && !stopping.signal.aborted;
+        const again = attempt < DELETE_ATTEMPTS && isRetryable(err) && !stopping.signal.aborted;
         log.warn(
           { err, receiptId, attempt },
           again
@@ -160,12 +160,6 @@ export function createPoller(deps: PollerDeps): Poller {
       await Promise.all(loops ?? []);
     },
   };
-}
-
-/** ≥500 (docs/greenapi.md §7.2), 429, or no answer at all (network, timeout); never a 4xx. */
-function worthRepeating(err: unknown): boolean {
-  if (!isError(err, GreenApiError)) return false;
-  return err.status === undefined || err.status >= 500 || err.status === 429;
 }
 
 type Backoff = ReturnType<typeof createBackoff>;

@@ -93,7 +93,7 @@ describe('downloadFile', () => {
     const err = await client.downloadFile({ chatId: 'c', idMessage: 'm' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(type);
     expect(classifyError(err)).toBe(verdict);
-    expect(isRetryable(err)).toBe(verdict !== 'permanent');
+    expect(isRetryable(err)).toBe(verdict === 'retry' || verdict === 'rate_limited');
     expect(String((err as Error).message)).not.toContain(TOKEN);
   });
 

@@ -8,6 +8,8 @@ import {
   GreenApiRateLimitError,
   GreenApiSchemaError,
   REDACTED,
+  classifyError,
+  isRetryable,
   redact,
 } from './errors.js';
 import { GreenApiInstanceError, GreenApiNetworkError, GreenApiTimeoutError } from './errors.js';
@@ -93,5 +95,21 @@ describe('errors built from an answer that echoes the URL', () => {
     expect(new GreenApiError('x /waInstance1/downloadFile/t0k3n', 'm').message).toBe(
       `x /waInstance1/downloadFile/${REDACTED}`,
     );
+  });
+});
+
+describe('isRetryable (the poller repeats a request when it is)', () => {
+  it.each([
+    [new GreenApiHttpError('500', 'm', 500), true],
+    [new GreenApiHttpError('404', 'm', 404), true],
+    [new GreenApiRateLimitError('429', 'm', 429, ''), true],
+    [new GreenApiNetworkError('reset', 'm'), true],
+    [new GreenApiTimeoutError('timed out', 'm'), true],
+    [new GreenApiInstanceError('401', 'm', 401), false],
+    [new GreenApiNoFileError('400', 'm', 400), false],
+    [new GreenApiBadRequestError('400', 'm', 400), false],
+  ] as const)('%s → %s', (err, expected) => {
+    expect(isRetryable(err)).toBe(expected);
+    expect(['retry', 'rate_limited'].includes(classifyError(err))).toBe(expected);
   });
 });

@@ -136,8 +136,15 @@ export function classifyError(err: unknown): ErrorClass {
   return 'retry';
 }
 
+/**
+ * Whether the same request, repeated soon, may succeed: a passing failure or a rate limit.
+ * Not a permanent answer, and not an instance that cannot serve (that lasts minutes, not
+ * seconds). For callers that repeat a request in place, as the poller does with
+ * deleteNotification; archive jobs go by `classifyError`.
+ */
 export function isRetryable(err: unknown): boolean {
-  return classifyError(err) !== 'permanent';
+  const verdict = classifyError(err);
+  return verdict === 'retry' || verdict === 'rate_limited';
 }
 
 /**
