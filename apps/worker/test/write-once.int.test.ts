@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
-import { archiverKeys, sidecarSchema, type ArchiveJobData } from '@archiver/core';
+import { archiverKeys, sidecarSchema, type ArchiveJob } from '@archiver/core';
 import { getObjectBytes, s3ClientConfig } from '@archiver/testkit';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob, keysOf } from './corpus.js';
@@ -35,7 +35,7 @@ describe.each([
     s3?.destroy();
   });
 
-  async function recordOf(data: ArchiveJobData) {
+  async function recordOf(data: ArchiveJob) {
     const key = keysOf(`${p.prefix}/`, data).sidecarKey;
     return sidecarSchema.parse(
       JSON.parse((await getObjectBytes(s3, bucket(), key)).toString('utf8')),
@@ -43,7 +43,7 @@ describe.each([
   }
 
   /** Runs `data` as a new job and waits for it to finish, as if Redis had never seen it. */
-  async function runAfresh(data: ArchiveJobData, state: 'completed' | 'failed') {
+  async function runAfresh(data: ArchiveJob, state: 'completed' | 'failed') {
     const { jobId } = await p.writer.write(data);
     await expect
       .poll(() => jobState(p.queue, jobId), { timeout: 30_000, interval: 50 })
