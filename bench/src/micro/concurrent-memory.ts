@@ -3,6 +3,7 @@
 // workers"; infra/kubernetes/worker.yaml). Not part of `pnpm bench` (no target). Needs the
 // worker built (`pnpm build`).
 //   FILES=16 SIZE_MIB=100 node --conditions=@archiver/source --import tsx bench/src/micro/concurrent-memory.ts
+// TLS=0 serves S3 over plain HTTP instead, to tell TLS's share of the memory from the rest.
 import { startFakeGreenApi, startRedis, startS3 } from '@archiver/testkit';
 import { benchInstances, fileJob, type BenchInstance } from '../lib/fixtures.js';
 import { createBenchProducer } from '../lib/producer.js';
@@ -12,10 +13,11 @@ import { workerEnv } from '../lib/worker-env.js';
 
 const files = Number(process.env.FILES ?? 16);
 const size = Number(process.env.SIZE_MIB ?? 100) * MiB;
+const tls = process.env.TLS !== '0';
 const prefix = 'concurrent-memory';
 
 const redis = await startRedis();
-const s3 = await startS3({ tls: true });
+const s3 = await startS3({ tls, runtime: 'local' });
 const fake = await startFakeGreenApi();
 const instance = benchInstances(1)[0] as BenchInstance;
 // The rate limit lifted: the files are to be in flight together.
@@ -58,6 +60,7 @@ try {
   console.log(
     JSON.stringify({
       files,
+      tls,
       sizeMiB: size / MiB,
       idleMiB: Math.round(idle / MiB),
       peakMiB: Math.round(peak / MiB),

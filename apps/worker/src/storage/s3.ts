@@ -6,21 +6,20 @@ import {
   ListMultipartUploadsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { sidecarSchema, type S3Config, type Sidecar } from '@archiver/core';
+import { uploadStream } from './multipart.js';
 import { createRecordWriter, detectRecordWriteMode, type RecordWriteMode } from './records.js';
 import { isNotFound, isNotImplemented } from './s3-errors.js';
 
 /**
- * 8 MiB parts, 4 in flight: memory per upload does not grow with the file's size. It is more
- * than the 32 MiB of parts, though: 16 uploads of 100 MiB at once peaked at about 83 MiB each
- * over HTTPS (README, "Scaling workers"); most likely parts held while TLS sends them and
- * garbage not yet collected (not profiled).
+ * 8 MiB parts through two reused buffers: memory per upload does not grow with the file's
+ * size. 16 uploads of 100 MiB at once took about 21 MiB each over HTTPS (README, "Scaling
+ * workers"), from 83 MiB with lib-storage's four parts in flight (BENCHMARKS.md).
  */
 const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 4;
+const PART_BUFFERS = 2;
 /**
  * The checksum S3 verifies on every upload and part: transfer integrity. CRC32 (zlib's, about
  * twice SHA-256's speed here) rather than SHA-256: the worker already hashes every byte with
@@ -58,8 +57,8 @@ export type ObjectStore = ReturnType<typeof createObjectStore>;
 
 /**
  * The archive's S3 side. Every write carries the Object Lock and encryption settings, and a
- * checksum S3 verifies. A failed upload aborts its multipart upload (lib-storage's default),
- * so no partial object is ever visible.
+ * checksum S3 verifies. A failed upload aborts its multipart upload, so no partial object is
+ * ever visible.
  */
 export function createObjectStore(
   client: S3Client,
@@ -116,29 +115,18 @@ export function createObjectStore(
       const { body, digest } = args.digest
         ? { body: args.body, digest: args.digest }
         : hashing(args.body);
-      const upload = new Upload({
+      const { versionId } = await uploadStream(
         client,
-        partSize: PART_SIZE,
-        queueSize: QUEUE_SIZE,
-        leavePartsOnError: false,
-        params: {
+        {
           Bucket: bucket,
           Key: args.key,
-          Body: body,
           ContentType: args.contentType,
           Metadata: args.metadata,
-          ChecksumAlgorithm: S3_CHECKSUM,
           ...protection(),
         },
-      });
-      const onAbort = () => void upload.abort().catch(() => undefined);
-      args.signal?.addEventListener('abort', onAbort, { once: true });
-      let versionId: string | undefined;
-      try {
-        versionId = (await upload.done()).VersionId;
-      } finally {
-        args.signal?.removeEventListener('abort', onAbort);
-      }
+        body,
+        { partSize: PART_SIZE, buffers: PART_BUFFERS, signal: args.signal },
+      );
       const { sha256, size } = digest();
       await report({ key: args.key, versionId, sha256, size });
     },
