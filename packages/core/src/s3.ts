@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import type { S3Config } from './config.js';
@@ -38,6 +39,7 @@ export function createS3Client(
     ...overrides,
   });
   unsignedPayloadOverHttps(client);
+  slicedBodiesOverHttps(client);
   return client;
 }
 
@@ -78,4 +80,43 @@ function unsignedPayloadOverHttps(client: S3Client): void {
 /** The bodies SigV4 would hash (a stream is already sent unsigned, or with a trailer). */
 function hashedBySigner(body: unknown): boolean {
   return typeof body === 'string' || ArrayBuffer.isView(body) || body instanceof ArrayBuffer;
+}
+
+/** How much of a body is handed to TLS at a time. */
+const SLICE_BYTES = 64 * 1024;
+
+/**
+ * A request body given as one buffer is written to the socket with one `end(buffer)`, and
+ * Node's TLS encrypts all of it at once and holds the ciphertext until the socket drains: an
+ * 8 MiB part took another 8 MiB while it was sent (over HTTPS a worker took about 30 MiB more
+ * per large file than over plain HTTP, BENCHMARKS.md). Sent as a stream of 64 KiB slices, TLS
+ * encrypts what the socket takes. The swap happens after signing, on the request of this
+ * attempt only: the SDK still sees a buffer, so it still retries a failed part (it never
+ * retries a streamed body), and signing, where the body is signed, still hashes the buffer.
+ */
+function slicedBodiesOverHttps(client: S3Client): void {
+  const middleware: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
+    const request = args.request as Partial<OutgoingRequest>;
+    const body = request.body;
+    if (
+      request.protocol === 'https:' &&
+      body instanceof Uint8Array &&
+      body.byteLength > SLICE_BYTES
+    ) {
+      request.body = Readable.from(slices(body), { objectMode: false });
+    }
+    return next(args);
+  };
+  client.middlewareStack.addRelativeTo(middleware, {
+    name: 'slicedBodiesOverHttps',
+    relation: 'after',
+    toMiddleware: 'httpSigningMiddleware',
+  });
+}
+
+function* slices(body: Uint8Array): Generator<Buffer> {
+  for (let offset = 0; offset < body.byteLength; offset += SLICE_BYTES) {
+    const length = Math.min(SLICE_BYTES, body.byteLength - offset);
+    yield Buffer.from(body.buffer, body.byteOffset + offset, length);
+  }
 }
