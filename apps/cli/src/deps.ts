@@ -1,6 +1,5 @@
 import type { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   archiverKeys,
@@ -12,13 +11,14 @@ import {
   type ArchiveQueue,
   type Config,
   type S3Config,
+  type RedisClient,
 } from '@archiver/core';
 
 /** What every command runs on; tests build it around their own Redis, S3 and streams. */
 export type CliDeps = {
   config: Config;
   queue: ArchiveQueue;
-  redis: Redis;
+  redis: RedisClient;
   s3: S3Client;
   /** Results: tables, CSV, JSON. */
   out: Writable;
@@ -51,7 +51,7 @@ export async function createDeps(
   config: Config,
   io: { out: Writable; err: Writable },
 ): Promise<CliDeps> {
-  const redis = createRedis(config.redisUrl, 'producer', {
+  const redis = createRedis(config, 'producer', {
     enableOfflineQueue: true,
     commandTimeout: 60_000,
     lazyConnect: true,

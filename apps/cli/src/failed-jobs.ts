@@ -1,5 +1,4 @@
-import type { ArchiveQueue, ArchiverKeys } from '@archiver/core';
-import type { Redis } from 'ioredis';
+import type { ArchiveQueue, ArchiverKeys, RedisClient } from '@archiver/core';
 import { instanceOfJobId, parseFailedReason, type FailedReason } from './failed-reason.js';
 
 export type FailedJobRef = { jobId: string; idInstance: string | undefined; reason: FailedReason };
@@ -13,7 +12,7 @@ export type FailedJobRef = { jobId: string; idInstance: string | undefined; reas
  */
 export async function* scanFailedJobs(
   queue: ArchiveQueue,
-  redis: Redis,
+  redis: RedisClient,
   keys: ArchiverKeys,
   opts: { instance?: string; pageSize?: number } = {},
 ): AsyncGenerator<FailedJobRef> {

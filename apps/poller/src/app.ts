@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   createHealthServer,
@@ -9,6 +8,7 @@ import {
   createRedis,
   type Config,
   type InstanceConfig,
+  type RedisClient,
 } from '@archiver/core';
 import { createGreenApiClient } from '@archiver/greenapi';
 import { createPoller, instancesToPoll, type Poller } from './poller.js';
@@ -21,7 +21,7 @@ export type RunningPoller = {
 };
 
 /**
- * Wires one poller process: Redis, the archive queue and the same ingest path as the
+ * Wires one poller process: RedisClient, the archive queue and the same ingest path as the
  * receiver, one Green-API client per polled instance, and the health/metrics server.
  * `main.ts` calls it with the environment's config; tests call it in-process.
  */
@@ -31,7 +31,7 @@ export async function startPoller(
   opts: { port?: number; receiveTimeoutSeconds?: number } = {},
 ): Promise<RunningPoller> {
   // Fails fast like the receiver's: while Redis is down ingest throws and nothing is deleted.
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   watchRedis(redis, logger);
   const { keys, queue, ingest } = createIngestPath(redis, config);
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
@@ -84,7 +84,7 @@ export async function startPoller(
 }
 
 /** Logs a Redis outage once, not once per reconnect attempt. */
-function watchRedis(redis: Redis, logger: Logger) {
+function watchRedis(redis: RedisClient, logger: Logger) {
   const log = logger.child({ component: 'redis' });
   let down = false;
   redis.on('error', (err: Error) => {

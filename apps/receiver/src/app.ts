@@ -1,8 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ArchiveQueue, Config, Ingest, Metrics } from '@archiver/core';
+import type { ArchiveQueue, Config, Ingest, Metrics, RedisClient } from '@archiver/core';
 import { createWebhookAuth } from './auth.js';
 import { ADMIN_PATH, createAdminRouter } from './routes/admin.js';
 import { createWebhookHandler } from './routes/greenapi-webhook.js';
@@ -22,7 +21,7 @@ export type AppDeps = {
   >;
   logger: Logger;
   /** Only PING is used (readiness); webhooks reach Redis through `ingest`. */
-  redis: Pick<Redis, 'ping'>;
+  redis: Pick<RedisClient, 'ping'>;
   /** For the dashboard; untouched when `config.admin` is unset. */
   queue: ArchiveQueue;
   ingest: Ingest;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@archiver/core';
 import type { Logger } from 'pino';
 
 /**
@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
  * `error`) on every retry, about every 2 s, which would flood the log during an outage; a
  * deliberate `quit()` at shutdown emits neither.
  */
-export function watchRedis(redis: Redis, logger: Logger): void {
+export function watchRedis(redis: RedisClient, logger: Logger): void {
   const log = logger.child({ component: 'redis' });
   let down = false;
   let lastError: Error | undefined;

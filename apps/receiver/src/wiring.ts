@@ -8,7 +8,7 @@ import { watchRedis } from './redis-events.js';
  * producer connection shared by the queue, the group-commit writer and the quarantine.
  */
 export function createReceiverServices(config: Config, logger: Logger, telemetry?: Telemetry) {
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config, 'producer');
   watchRedis(redis, logger);
   const { keys, queue, quarantine, ingest } = createIngestPath(redis, config, { telemetry });
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));

@@ -44,11 +44,11 @@ export async function startWorker(
   } = {},
 ): Promise<RunningWorker> {
   if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
-  const connection = createRedis(config.redisUrl, 'worker');
+  const connection = createRedis(config, 'worker');
   // The archiver's own commands (rate limiter, done markers) on a connection of their own
   // with auto-pipelining: the commands of concurrent jobs leave in one write. Never on
   // BullMQ's connection (BullMQ issue 457).
-  const commands = createRedis(config.redisUrl, 'worker', { enableAutoPipelining: true });
+  const commands = createRedis(config, 'worker', { enableAutoPipelining: true });
   const keys = archiverKeys(config.queuePrefix);
   const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
   const metrics = createMetrics({ queue, redis: connection, keys });

@@ -1,5 +1,4 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   BACKFILL_QUEUE,
@@ -9,6 +8,7 @@ import {
   type Backfill,
   type BackfillSummary,
   type Config,
+  type RedisClient,
 } from '@archiver/core';
 
 export type RunningBackfillWorker = { close(): Promise<void> };
@@ -21,7 +21,7 @@ export type RunningBackfillWorker = { close(): Promise<void> };
  * `connection` must have `maxRetriesPerRequest: null` (a BullMQ Worker's requirement).
  */
 export async function startBackfillWorker(deps: {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   config: Pick<Config, 'instances' | 'backfill'>;
   backfill: Backfill;

@@ -1,5 +1,4 @@
 import { Worker, type Job, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   ARCHIVE_QUEUE,
@@ -10,6 +9,7 @@ import {
   type ArchiveJobData,
   type Config,
   type InstanceConfig,
+  type RedisClient,
 } from '@archiver/core';
 import type { ArchiveResult, createArchiveProcessor } from './jobs/archive-file.js';
 
@@ -19,7 +19,7 @@ import type { ArchiveResult, createArchiveProcessor } from './jobs/archive-file.
  * past the job's deadline.
  */
 export function createArchiveWorker(deps: {
-  connection: Redis;
+  connection: RedisClient;
   config: Pick<
     Config,
     'queuePrefix' | 'workerConcurrency' | 'retry' | 'retentionDays' | 'lockDurationMs'

@@ -1,5 +1,5 @@
 import { Queue, UnrecoverableError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
@@ -270,7 +270,7 @@ export function carriesFile(item: Pick<JournalItem, 'typeMessage' | 'downloadUrl
 
 export type BackfillQueue = Queue<BackfillRequest, BackfillSummary, string>;
 
-export function createBackfillQueue(connection: Redis, prefix: string): BackfillQueue {
+export function createBackfillQueue(connection: RedisClient, prefix: string): BackfillQueue {
   return new Queue<BackfillRequest, BackfillSummary, string>(BACKFILL_QUEUE, {
     connection,
     prefix,

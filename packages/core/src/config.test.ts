@@ -143,6 +143,21 @@ describe('loadConfig', () => {
     ).toEqual([expect.stringMatching(/^RETRY_BASE_DELAY_MS/)]);
   });
 
+  it('on Redis Cluster, insists on a hash-tagged QUEUE_PREFIX', () => {
+    expect(problems({ ...worker, REDIS_CLUSTER: 'true' }, 'worker')).toEqual([
+      expect.stringMatching(/^QUEUE_PREFIX: must contain a hash tag/),
+    ]);
+    expect(
+      problems({ ...worker, REDIS_CLUSTER: 'true', QUEUE_PREFIX: '{}x' }, 'worker'),
+    ).toHaveLength(1);
+    const config = loadConfig(
+      { ...worker, REDIS_CLUSTER: 'true', QUEUE_PREFIX: '{archiver}' },
+      'worker',
+    );
+    expect(config).toMatchObject({ redisCluster: true, queuePrefix: '{archiver}' });
+    expect(loadConfig(worker, 'worker').redisCluster).toBe(false);
+  });
+
   it('reads booleans strictly and treats empty strings as unset', () => {
     expect(
       loadConfig({ ...worker, S3_ENDPOINT: 'http://127.0.0.1:9000' }, 'worker').s3?.forcePathStyle,

@@ -19,6 +19,8 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 export const envSchema = z.object({
   /** Redis for BullMQ, quarantine, rate budgets and dedupe markers. */
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** `REDIS_URL` is one node of a Redis Cluster: connect with a cluster client. */
+  REDIS_CLUSTER: bool.default(false),
   /** BullMQ key prefix; on Redis Cluster use a hash tag such as `{archiver}`. */
   QUEUE_PREFIX: z.string().min(1).default('archiver'),
   /** Receiver HTTP port. */
@@ -105,6 +107,7 @@ export type S3Config = {
 
 export type Config = {
   redisUrl: string;
+  redisCluster: boolean;
   queuePrefix: string;
   port: number;
   metricsPort: number;
@@ -174,6 +177,12 @@ export function loadConfig(
   return toConfig(e, instances, custody);
 }
 
+/** Redis hashes only the part between the first `{` and the next `}`, when not empty. */
+function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  return open !== -1 && prefix.indexOf('}', open + 1) > open + 1;
+}
+
 function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: string[]) {
   if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     problems.push('ADMIN_USER and ADMIN_PASSWORD: set both to enable the dashboard, or neither');
@@ -183,6 +192,12 @@ function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: st
   }
   if (e.S3_SSE_KMS_KEY_ID && e.S3_SSE !== 'aws:kms') {
     problems.push('S3_SSE_KMS_KEY_ID: only meaningful with S3_SSE=aws:kms');
+  }
+  // Cluster runs a script or MULTI only on keys of one slot; a hash tag puts every key there.
+  if (e.REDIS_CLUSTER && !hasHashTag(e.QUEUE_PREFIX)) {
+    problems.push(
+      'QUEUE_PREFIX: must contain a hash tag such as {archiver} when REDIS_CLUSTER=true',
+    );
   }
   if (e.RETRY_BASE_DELAY_MS > e.RETRY_MAX_DELAY_MS) {
     problems.push('RETRY_BASE_DELAY_MS: must not exceed RETRY_MAX_DELAY_MS');
@@ -258,6 +273,7 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
   );
   return {
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER,
     queuePrefix: e.QUEUE_PREFIX,
     port: e.PORT,
     metricsPort: e.METRICS_PORT,

@@ -1,6 +1,6 @@
 import { classifyWebhook } from '@archiver/greenapi';
 import type { Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Config } from './config.js';
 import { instanceMap, retentionResolver, type InstanceConfig } from './instances.js';
 import { jobFromWebhook, resolveKind } from './job.js';
@@ -76,7 +76,7 @@ export type Ingest = ReturnType<typeof createIngestor>;
  * of them. A caller that already has the archive queue (the CLI) passes it.
  */
 export function createIngestPath(
-  redis: Redis,
+  redis: RedisClient,
   config: Pick<Config, 'queuePrefix' | 'instances' | 'retentionDays' | 'quarantineMax'>,
   opts: { telemetry?: Telemetry; queue?: ArchiveQueue } = {},
 ) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { deadlineOf } from './deadline.js';
 import {
   archiveJobRequest,
@@ -37,7 +37,7 @@ const MAX_BATCHES_IN_FLIGHT = 4;
  * `accepted` (BullMQ would still store it once). Across processes that can still happen.
  */
 export function createJobWriter(deps: {
-  redis: Redis;
+  redis: RedisClient;
   queue: ArchiveQueue;
   keys: ArchiverKeys;
   retentionDays: (job: ArchiveJob) => number;

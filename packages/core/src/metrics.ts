@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { ArchiveQueue, ArchiverKeys } from './queue.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -19,7 +19,7 @@ const QUEUE_STATES = [
  * them (a counter a process never touches stays at zero), plus Node's default metrics.
  */
 export function createMetrics(
-  opts: { queue?: ArchiveQueue; redis?: Redis; keys?: ArchiverKeys } = {},
+  opts: { queue?: ArchiveQueue; redis?: RedisClient; keys?: ArchiverKeys } = {},
 ) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -127,7 +127,10 @@ export function createMetrics(
  * The earliest deadline among unfinished jobs, from the deadlines set. An entry whose job no
  * longer exists (a batch that failed after the set was written) is dropped on the way.
  */
-export async function oldestDeadlineMs(redis: Redis, keys: ArchiverKeys): Promise<number | null> {
+export async function oldestDeadlineMs(
+  redis: RedisClient,
+  keys: ArchiverKeys,
+): Promise<number | null> {
   for (let i = 0; i < 100; i += 1) {
     const [jobId, score] = await redis.zrange(keys.deadlines, 0, 0, 'WITHSCORES');
     if (jobId === undefined || score === undefined) return null;

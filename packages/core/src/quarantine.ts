@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { ArchiverKeys } from './queue.js';
 
 export type QuarantineEntry = {
@@ -18,7 +18,7 @@ export type QuarantineEntry = {
  * body every minute for a day and hold back the instance's later webhooks.
  * Layout: a sorted set id → receivedAt for order, a hash id → entry JSON.
  */
-export function createQuarantine(redis: Redis, keys: ArchiverKeys, max: number) {
+export function createQuarantine(redis: RedisClient, keys: ArchiverKeys, max: number) {
   return {
     async add(entry: Omit<QuarantineEntry, 'id'>): Promise<string> {
       const id = randomUUID();

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import {
   ARCHIVE_JOB,
   archiveJobId,
@@ -33,7 +33,7 @@ const ATTEMPTS = 100_000;
 export type ArchiveQueue = Queue<ArchiveJobData, unknown, string>;
 
 export function createArchiveQueue(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   telemetry?: Telemetry,
 ): ArchiveQueue {
@@ -107,7 +107,7 @@ return claimed
  * is cleaned by the gauge, a missing one would hide a job from the SLO.
  */
 export async function claimNewJobIds(
-  redis: Redis,
+  redis: RedisClient,
   keys: ArchiverKeys,
   jobs: Array<{ jobId: string; deadline: number }>,
 ): Promise<Set<string>> {
@@ -132,7 +132,7 @@ redis.call('ZREM', KEYS[2], ARGV[3])
 return 1
 `;
 
-type QueueScriptsRedis = Redis & {
+type QueueScriptsRedis = RedisClient & {
   archiverClaimNewJobs(numberOfKeys: number, ...args: string[]): Promise<number[]>;
   archiverMarkDone(
     done: string,
@@ -147,7 +147,7 @@ type QueueScriptsRedis = Redis & {
  * Defines the scripts above on `redis` (once). `createRedis` calls it for every connection it
  * makes: with auto-pipelining, a script defined while a pipeline is open is missing from it.
  */
-export function defineQueueScripts(redis: Redis): QueueScriptsRedis {
+export function defineQueueScripts(redis: RedisClient): QueueScriptsRedis {
   const r = redis as QueueScriptsRedis;
   if (!('archiverMarkDone' in r)) {
     redis.defineCommand('archiverClaimNewJobs', { lua: CLAIM_NEW_JOBS });
@@ -158,7 +158,7 @@ export function defineQueueScripts(redis: Redis): QueueScriptsRedis {
 
 /** Records that a job ended, so a later duplicate is recognised after the job is removed. */
 export async function markDone(
-  redis: Redis,
+  redis: RedisClient,
   keys: ArchiverKeys,
   jobId: string,
   status: string,

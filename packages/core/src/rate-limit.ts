@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { ArchiverKeys } from './queue.js';
 
 /**
@@ -101,7 +101,7 @@ ${NOW_MS}
 return redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
 `;
 
-type LimiterRedis = Redis & {
+type LimiterRedis = RedisClient & {
   archiverAdmit(
     inflight: string,
     limit: number,
@@ -124,7 +124,7 @@ type LimiterRedis = Redis & {
 };
 
 /** Defines the limiter's scripts on `redis` (once); see `defineQueueScripts` for why early. */
-export function defineLimiterScripts(redis: Redis): LimiterRedis {
+export function defineLimiterScripts(redis: RedisClient): LimiterRedis {
   const r = redis as LimiterRedis;
   if (!('archiverAcquire' in r)) {
     redis.defineCommand('archiverAcquire', { numberOfKeys: 3, lua: ACQUIRE });
@@ -141,7 +141,7 @@ export function defineLimiterScripts(redis: Redis): LimiterRedis {
  */
 export type Acquired = { go: boolean; waitMs: number; slotAt: number; admission?: string };
 
-export function createRateLimiter(redis: Redis, keys: ArchiverKeys) {
+export function createRateLimiter(redis: RedisClient, keys: ArchiverKeys) {
   const r = defineLimiterScripts(redis);
   /** ADMIT's arguments for (instance, method) at `rps`: at most `limit` per `windowMs`. */
   const admitArgs = (idInstance: string, method: string, rps: number) => {

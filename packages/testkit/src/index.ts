@@ -6,6 +6,11 @@ export {
   type RedisService,
   type StartRedisOptions,
 } from './services/redis.js';
+export {
+  startRedisCluster,
+  redisClusterUnavailable,
+  type RedisClusterService,
+} from './services/redis-cluster.js';
 export { hasContainerRuntime, freePort, type ServiceRuntime } from './services/runtime.js';
 export {
   startS3,

@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Metrics } from '@archiver/core';
+import type { Metrics, RedisClient } from '@archiver/core';
 import { withTimeout } from './greenapi-webhook.js';
 
 /** Liveness: the process answers. Deliberately independent of Redis, so a Redis outage never restarts receivers. */
@@ -10,10 +9,10 @@ export function healthz(_req: Request, res: Response): void {
 }
 
 /**
- * Readiness: Redis answers a PING within `timeoutMs`. While it does not, the load balancer
+ * Readiness: RedisClient answers a PING within `timeoutMs`. While it does not, the load balancer
  * sends webhooks to another receiver (they would get a 503 here anyway).
  */
-export function createReadyz(deps: { redis: Pick<Redis, 'ping'>; timeoutMs: number }) {
+export function createReadyz(deps: { redis: Pick<RedisClient, 'ping'>; timeoutMs: number }) {
   return async function readyz(_req: Request, res: Response): Promise<void> {
     try {
       await withTimeout(deps.redis.ping(), deps.timeoutMs);

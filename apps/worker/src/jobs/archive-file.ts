@@ -1,6 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
 import {
   downloadRpsFor,
   effectiveDeadline,
@@ -15,6 +14,7 @@ import {
   type InstanceConfig,
   type Metrics,
   type RateLimiter,
+  type RedisClient,
   type Sidecar,
 } from '@archiver/core';
 import {
@@ -45,7 +45,7 @@ export type ArchiveDeps = {
   clientFor: (instance: InstanceConfig, kind: ArchiveJobData['kind']) => GreenApiClient;
   store: ObjectStore;
   limiter: RateLimiter;
-  redis: Redis;
+  redis: RedisClient;
   keys: ArchiverKeys;
   guard: HostGuard;
   metrics: Metrics;
