@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { canonicalEntry, parseEntry, type CustodyEntry } from './entry.js';
 import type { CustodyKeys } from './keys.js';
 
@@ -9,7 +9,7 @@ export type PendingEntry = { id: string; entry: CustodyEntry; bytes: string };
  * written (on an auto-pipelined connection it travels with the job's other commands); the
  * stream is trimmed only after a seal listing its entries is stored in S3.
  */
-export function createCustodyLog(redis: Redis, keys: CustodyKeys) {
+export function createCustodyLog(redis: Redis | Cluster, keys: CustodyKeys) {
   return {
     keys,
     async record(entry: CustodyEntry): Promise<void> {
