@@ -100,7 +100,7 @@ async function startRedisServer(
     ...['--pidfile', join(dir, 'redis-server.pid'), '--logfile', join(dir, 'redis-server.log')],
     // As in production (docs/architecture.md §11): AOF on, and never evict queue data.
     ...['--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', ''],
-    // As docker-compose.yml: queued jobs' hashes in the compact encoding (README, Redis).
+    // As docker-compose.yml: queued jobs' hashes in the compact encoding (docs/operations.md, Redis).
     ...['--hash-max-listpack-value', '4096'],
     ...(password ? ['--requirepass', decodeURIComponent(password)] : []),
   ];

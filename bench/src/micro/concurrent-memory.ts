@@ -1,5 +1,5 @@
 // Peak RSS of one worker process archiving N large files at once (its WORKER_CONCURRENCY = N),
-// to S3 over HTTPS: the measurement behind the worker's memory sizing (README, "Scaling
+// to S3 over HTTPS: the measurement behind the worker's memory sizing (docs/operations.md, "Scaling
 // workers"; infra/kubernetes/worker.yaml). Not part of `pnpm bench` (no target). Needs the
 // worker built (`pnpm build`).
 //   FILES=16 SIZE_MIB=100 node --conditions=@archiver/source --import tsx bench/src/micro/concurrent-memory.ts

@@ -15,8 +15,8 @@ import { isNotFound, isNotImplemented } from './s3-errors.js';
 
 /**
  * 8 MiB parts through two reused buffers: memory per upload does not grow with the file's
- * size. 16 uploads of 100 MiB at once took about 21 MiB each over HTTPS (README, "Scaling
- * workers"), from 83 MiB with lib-storage's four parts in flight (BENCHMARKS.md).
+ * size. 16 uploads of 100 MiB at once took about 21 MiB each over HTTPS (docs/operations.md,
+ * "Scaling workers"), from 83 MiB with lib-storage's four parts in flight (BENCHMARKS.md).
  */
 const PART_SIZE = 8 * 1024 * 1024;
 const PART_BUFFERS = 2;
