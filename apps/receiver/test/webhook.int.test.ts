@@ -153,6 +153,19 @@ describe('other webhooks', () => {
     expect(metrics).not.toContain('brandNewWebhook');
   });
 
+  it('quarantines a file webhook whose message time is far ahead, or not a date', async () => {
+    const ahead = { ...whatsappDocument({ idMessage: 'AHEAD1' }), timestamp: 4_102_444_800 };
+    const nan = { ...whatsappDocument({ idMessage: 'NAN1' }), timestamp: 9e12 };
+    expect((await receiver.post(ahead)).status).toBe(200);
+    expect((await receiver.post(nan)).status).toBe(200);
+    expect(await receiver.jobs()).toHaveLength(0);
+    const entries = await receiver.quarantine.list();
+    expect(entries.map((e) => e.reason)).toEqual([
+      expect.stringMatching(/^timestamp 9000000000000 is not a date/),
+      expect.stringMatching(/^timestamp 4102444800 is \d+ h after/),
+    ]);
+  });
+
   it('keeps only the newest QUARANTINE_MAX bodies', async () => {
     for (let i = 0; i < 5; i += 1) {
       expect(

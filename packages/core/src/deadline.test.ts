@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { deadlineOf, effectiveDeadline, priorityOf, retryDelay } from './deadline.js';
+import {
+  deadlineOf,
+  effectiveDeadline,
+  implausibleTimestamp,
+  lastChanceAt,
+  priorityOf,
+  retryDelay,
+} from './deadline.js';
 
 const DAY = 86_400_000;
 
@@ -31,8 +38,34 @@ describe('retryDelay', () => {
     expect(retryDelay(1000, { ...opts, random: () => 0.5 })).toBe(3_960_000);
   });
 
-  it('never schedules past the deadline', () => {
-    expect(retryDelay(30, { ...opts, deadlineMs: now + 1234, random: () => 0 })).toBe(1234);
+  it('never schedules past the last chance before the deadline', () => {
+    // Halfway when the deadline is near, a minute before it when far.
+    expect(retryDelay(30, { ...opts, deadlineMs: now + 1234, random: () => 0 })).toBe(617);
+    expect(retryDelay(30, { ...opts, deadlineMs: now + 600_000, random: () => 0 })).toBe(540_000);
     expect(retryDelay(3, { ...opts, deadlineMs: now - 5 })).toBe(0);
+  });
+});
+
+describe('lastChanceAt', () => {
+  it('leaves a minute before a far deadline, half the time before a near one', () => {
+    expect(lastChanceAt(10 * 60_000, 0)).toBe(9 * 60_000);
+    expect(lastChanceAt(10_000, 0)).toBe(5000);
+    expect(lastChanceAt(-5, 0)).toBe(-5);
+  });
+});
+
+describe('implausibleTimestamp', () => {
+  const receivedAt = Date.UTC(2026, 0, 1);
+  it('accepts a message time up to a day after receipt, refuses later ones and non-dates', () => {
+    expect(implausibleTimestamp({ timestamp: receivedAt / 1000 - 86_400, receivedAt })).toBe(
+      undefined,
+    );
+    expect(implausibleTimestamp({ timestamp: receivedAt / 1000 + 3600, receivedAt })).toBe(
+      undefined,
+    );
+    expect(implausibleTimestamp({ timestamp: receivedAt / 1000 + 2 * 86_400, receivedAt })).toMatch(
+      /48 h after/,
+    );
+    expect(implausibleTimestamp({ timestamp: 9e12, receivedAt })).toMatch(/not a date/);
   });
 });

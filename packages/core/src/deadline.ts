@@ -27,9 +27,48 @@ export function priorityOf(deadlineMs: number): number {
   return Math.min(MAX_PRIORITY, Math.max(1, step));
 }
 
+/** How far before its deadline a job's last wake-up is put, at most (see lastChanceAt). */
+export const FINAL_ATTEMPT_LEAD_MS = 60_000;
+/** Closer to its deadline than this, a job that just failed or was refused ends expired. */
+export const DEADLINE_SLACK_MS = 1000;
 /**
- * Exponential backoff with jitter on top, capped, and never past the deadline: the last
- * attempt lands at the deadline at the latest, where the job ends as expired if it fails.
+ * A message timestamp this far past the time the archiver received it makes no sense:
+ * Green-API stamps messages with its own clock. Beyond it the job would be parked until a
+ * deadline years away (or a date folder that reads `NaN`).
+ */
+export const MAX_TIMESTAMP_AHEAD_MS = 86_400_000;
+
+/**
+ * The latest moment a delay may wake a job so that one more attempt still starts before the
+ * deadline: a minute before it, or halfway there when it is closer (a delayed job's wake-up
+ * is not exact, and a job that wakes at its deadline would end without an attempt).
+ */
+export function lastChanceAt(deadlineMs: number, now = Date.now()): number {
+  return deadlineMs - Math.max(0, Math.min(FINAL_ATTEMPT_LEAD_MS, (deadlineMs - now) / 2));
+}
+
+/**
+ * Why a job's message time makes no sense, or undefined: ahead of the time it was received
+ * by more than a day, or not a date at all. Such a job is refused, never parked.
+ */
+export function implausibleTimestamp(data: {
+  timestamp: number;
+  receivedAt: number;
+}): string | undefined {
+  const ms = data.timestamp * 1000;
+  if (!Number.isFinite(ms) || Number.isNaN(new Date(ms).getTime())) {
+    return `timestamp ${data.timestamp} is not a date`;
+  }
+  if (ms - data.receivedAt > MAX_TIMESTAMP_AHEAD_MS) {
+    return `timestamp ${data.timestamp} is ${Math.round((ms - data.receivedAt) / 3_600_000)} h after the message was received`;
+  }
+  return undefined;
+}
+
+/**
+ * Exponential backoff with jitter on top, capped, and never past the job's last chance:
+ * the last retry starts before the deadline (lastChanceAt), where the job ends as expired
+ * if it fails.
  */
 export function retryDelay(
   attemptsMade: number,
@@ -46,7 +85,7 @@ export function retryDelay(
   const exponent = Math.max(0, attemptsMade - 1);
   const exponential = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.min(exponent, 40));
   const withJitter = Math.round(exponential * (1 + 0.2 * random()));
-  return Math.max(0, Math.min(withJitter, opts.deadlineMs - now));
+  return Math.max(0, Math.min(withJitter, Math.floor(lastChanceAt(opts.deadlineMs, now) - now)));
 }
 
 /** How long the dedupe marker of a finished job must live: past the deadline plus a day. */

@@ -2,6 +2,7 @@ import { classifyWebhook } from '@archiver/greenapi';
 import type { Telemetry } from 'bullmq';
 import type { RedisClient } from './redis.js';
 import type { Config } from './config.js';
+import { implausibleTimestamp } from './deadline.js';
 import { instanceMap, retentionResolver, type InstanceConfig } from './instances.js';
 import { jobFromWebhook, resolveKind } from './job.js';
 import { createJobWriter, type JobWriter } from './job-writer.js';
@@ -59,7 +60,27 @@ export function createIngestor(deps: {
     const { webhook } = result;
     const instance = deps.instances.get(webhook.instanceData.idInstance);
     const kind = resolveKind(instance, webhook.instanceData.typeInstance);
-    const written = await deps.writer.write(jobFromWebhook(body, webhook, kind, source));
+    const job = jobFromWebhook(body, webhook, kind, source);
+    // A message time far ahead (or not a date) would park its job until a deadline years
+    // away; the worker refuses such a job too, for the journal's path.
+    const implausible = implausibleTimestamp(job);
+    if (implausible) {
+      const quarantineId = await deps.quarantine.add({
+        receivedAt: job.receivedAt,
+        reason: implausible,
+        idInstance: webhook.instanceData.idInstance,
+        typeWebhook: webhook.typeWebhook,
+        body: rawText,
+      });
+      return {
+        outcome: 'quarantined',
+        quarantineId,
+        reason: implausible,
+        typeWebhook: webhook.typeWebhook,
+        idInstance: webhook.instanceData.idInstance,
+      };
+    }
+    const written = await deps.writer.write(job);
     return {
       ...written,
       typeWebhook: webhook.typeWebhook,

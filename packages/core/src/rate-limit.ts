@@ -8,6 +8,11 @@ import type { ArchiverKeys } from './queue.js';
  * (5 rps → one request every 206 ms ≈ 0.97 × budget).
  */
 export const RATE_SAFETY = 0.97;
+/**
+ * The longest Retry-After honoured: a 429 that asked for hours would otherwise stop an
+ * instance's downloads for that long, on the word of one answer (a proxy's, perhaps).
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 // Redis' clock in ms as `now`: every script reads it, so process clocks never have to agree.
 const NOW_MS = `
@@ -217,12 +222,15 @@ export function createRateLimiter(redis: RedisClient, keys: ArchiverKeys) {
       }
     },
 
-    /** Records a 429; returns how long the (instance, method) is now blocked, in ms. */
+    /**
+     * Records a 429; returns how long the (instance, method) is now blocked, in ms. A
+     * Retry-After counts up to MAX_RETRY_AFTER_MS.
+     */
     penalize(idInstance: string, method: string, retryAfterMs?: number): Promise<number> {
       return r.archiverPenalize(
         keys.penalty(idInstance, method),
         `${keys.penalty(idInstance, method)}:level`,
-        retryAfterMs ?? 0,
+        Math.min(MAX_RETRY_AFTER_MS, Math.max(0, retryAfterMs ?? 0)),
       );
     },
   };

@@ -10,7 +10,8 @@ export type FailureCode =
   | 'bad_request'
   | 'download_host_not_allowed'
   | 'invalid_job'
-  | 'deadline_passed';
+  | 'deadline_passed'
+  | 'implausible_timestamp';
 
 /**
  * `message.json`: the proof of what was archived, or of why not. Readers (verify, report)

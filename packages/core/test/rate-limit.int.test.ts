@@ -69,3 +69,15 @@ describe('rate limiter: a free slot admits its request in the same call', () => 
     expect(await redis.zcard(inflight)).toBe(5);
   });
 });
+
+describe('rate limiter: 429 penalties', () => {
+  it('honours a Retry-After up to a minute, never an hour', async () => {
+    const { limiter } = setUp();
+    expect(await limiter.penalize('1101000001', 'downloadFile', 5000)).toBe(5000);
+    expect(await limiter.penalize('1101000001', 'downloadFile', 3_600_000)).toBe(60_000);
+    const slot = await limiter.acquire('1101000001', 'downloadFile', 5, { maxWaitMs: 0 });
+    expect(slot.go).toBe(false);
+    expect(slot.waitMs).toBeLessThanOrEqual(60_000);
+    expect(slot.waitMs).toBeGreaterThan(50_000);
+  });
+});
