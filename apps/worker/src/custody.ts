@@ -52,7 +52,7 @@ export function createWorkerCustody(deps: {
   }
   const keys = custodyKeys(deps.config.queuePrefix);
   const custodyLog = createCustodyLog(deps.commands, keys);
-  const metrics = createCustodyMetrics(deps.registry, custodyLog);
+  const metrics = createCustodyMetrics(deps.registry, custodyLog, custody.intervalMinutes * 60_000);
   const signer = createSigner(custody.signingKey);
   const store = createCustodyStore(deps.s3, deps.s3Config);
   let scheduler: Awaited<ReturnType<typeof startSealScheduler>> | undefined;

@@ -5,9 +5,16 @@ import type { CustodyLog } from './log.js';
  * Custody metrics on the worker's registry. The two gauges read Redis at scrape time, so
  * every replica reports the same shared log: combine them with `max`, never `sum`.
  */
-export function createCustodyMetrics(registry: Registry, log?: CustodyLog) {
+export function createCustodyMetrics(registry: Registry, log?: CustodyLog, intervalMs = 0) {
   const registers = [registry];
+  const interval = new Gauge({
+    name: 'archiver_custody_seal_interval_seconds',
+    help: 'SEAL_INTERVAL_MINUTES in seconds (0: custody off): the alert on unsealed entries is two of these',
+    registers,
+  });
+  interval.set(log ? intervalMs / 1000 : 0);
   return {
+    interval,
     sealsWritten: new Counter({
       name: 'archiver_custody_seals_total',
       help: 'Custody seals written to S3 by this process',

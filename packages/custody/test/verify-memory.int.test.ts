@@ -6,7 +6,8 @@ import { custodyContext, type CustodyContext } from './helpers.js';
 let c: CustodyContext;
 afterAll(async () => c?.close());
 
-const OBJECTS = 10_000;
+// CUSTODY_VERIFY_OBJECTS runs the same measurement on another size (to compare; multiples of 500).
+const OBJECTS = Number(process.env.CUSTODY_VERIFY_OBJECTS ?? 10_000);
 const PARTITION_LINES = 200;
 
 /**

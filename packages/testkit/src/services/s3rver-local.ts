@@ -1,3 +1,4 @@
+import type * as crypto from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -43,7 +44,7 @@ const require = createRequire(import.meta.url);
  * `des` is mapped onto it; nothing else is touched.
  */
 function allowS3rverTokens(): void {
-  const c = require('node:crypto') as typeof import('node:crypto') & { s3rverDes?: true };
+  const c = require('node:crypto') as typeof crypto & { s3rverDes?: true };
   if (c.s3rverDes) return;
   const triple = (key: Buffer) => Buffer.concat([key, key, key]);
   const { createCipheriv, createDecipheriv } = c;
