@@ -31,7 +31,8 @@ export function custodyContext(opts: { endpoint?: string } = {}) {
   const keys = custodyKeys(queuePrefix);
   const log = createCustodyLog(redis, keys);
   const store = createCustodyStore(s3, { bucket: s3conn.bucket, prefix });
-  const signer = createSigner(newKeyPem());
+  const signerPem = newKeyPem();
+  const signer = createSigner(signerPem);
   const sealer = (over: Partial<SealerDeps> = {}): SealerDeps => ({
     redis,
     keys,
@@ -51,6 +52,7 @@ export function custodyContext(opts: { endpoint?: string } = {}) {
     log,
     store,
     signer,
+    signerPem,
     sealer,
     /** Writes an object as the worker would, and records its entry. */
     async put(name: string, body: string | Buffer) {
