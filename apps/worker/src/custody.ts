@@ -11,6 +11,7 @@ import {
   createTimestamper,
   custodyKeys,
   custodyRecorder,
+  removeSealScheduler,
   sealPending,
   startSealScheduler,
   type Written,
@@ -48,7 +49,11 @@ export function createWorkerCustody(deps: {
       'SEAL_SIGNING_KEY is not set: objects are not entered in the custody log, nothing is sealed',
     );
     createCustodyMetrics(deps.registry);
-    return { start: async () => undefined, close: async () => undefined };
+    return {
+      // A scheduler left by an earlier run with a key would only queue seals nobody takes.
+      start: () => removeSealScheduler(deps.connection, deps.config.queuePrefix),
+      close: async () => undefined,
+    };
   }
   const keys = custodyKeys(deps.config.queuePrefix);
   const custodyLog = createCustodyLog(deps.commands, keys);

@@ -2,7 +2,8 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
-import { createCustodyLog, custodyKeys } from '@archiver/custody';
+import { Queue } from 'bullmq';
+import { SEAL_QUEUE, createCustodyLog, custodyKeys } from '@archiver/custody';
 import { getObjectBytes, listAllKeys, s3ClientConfig } from '@archiver/testkit';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob } from './corpus.js';
@@ -134,6 +135,16 @@ describe('custody: the worker seals', () => {
       expect(metrics).toMatch(/^archiver_custody_entries_waiting 0$/m);
       expect(metrics).toMatch(/^archiver_custody_oldest_unsealed_seconds 0$/m);
       expect(metrics).toMatch(/^archiver_custody_seal_interval_seconds 3$/m);
+
+      // Turned off again: the periodic seal goes with the key.
+      const schedulers = new Queue(SEAL_QUEUE, { connection: p.producer, prefix: p.prefix });
+      try {
+        expect(await schedulers.getJobSchedulers()).toHaveLength(1);
+        await p.restartWorker({ custody: { intervalMinutes: 60 } });
+        expect(await schedulers.getJobSchedulers()).toEqual([]);
+      } finally {
+        await schedulers.close();
+      }
     } finally {
       s3.destroy();
     }

@@ -60,3 +60,13 @@ export async function startSealScheduler(deps: {
     },
   };
 }
+
+/** Removes the periodic seal (custody turned off); nothing happens when there is none. */
+export async function removeSealScheduler(connection: Redis, prefix: string): Promise<void> {
+  const queue = new Queue(SEAL_QUEUE, { connection, prefix });
+  try {
+    await queue.removeJobScheduler(SEAL_SCHEDULER_ID);
+  } finally {
+    await queue.close();
+  }
+}
