@@ -108,6 +108,46 @@ describe('archiver seal / verify / prove', () => {
     expect(breached.out).toContain(`OBJECT DELETED   ${record.key} (sealed in seal 1`);
   });
 
+  it('reads each file once, and still names a file that no longer matches its record', async () => {
+    const keys = await putArchived(
+      ctx,
+      {
+        idInstance: WA,
+        kind: 'whatsapp',
+        chatId: '7900@c.us',
+        idMessage: 'M2',
+        timestamp: seconds('2026-12-02T10:00:00Z'),
+      },
+      Buffer.from('pdf bytes'),
+    );
+    for (const k of [keys.fileKey, keys.sidecarKey]) await enter(k);
+    await run('seal');
+    const keyFile = join(dir, 'seal-public.pem');
+    writeFileSync(keyFile, (await run('seal', '--public-key')).out);
+
+    const gets: string[] = [];
+    const send = ctx.deps.s3.send.bind(ctx.deps.s3);
+    ctx.deps.s3.send = ((cmd: { constructor: { name: string }; input: { Key?: string } }) => {
+      if (cmd.constructor.name === 'GetObjectCommand') gets.push(cmd.input.Key ?? '');
+      return send(cmd as never);
+    }) as typeof ctx.deps.s3.send;
+    try {
+      expect(await run('verify', '--public-key', keyFile)).toMatchObject({ code: 0 });
+      expect(gets.filter((k) => k === keys.fileKey)).toHaveLength(1);
+
+      await ctx.deps.s3.send(
+        new PutObjectCommand({ Bucket: ctx.bucket, Key: keys.fileKey, Body: 'other bytes' }),
+      );
+      const res = await run('verify', '--public-key', keyFile);
+      expect(res.code).toBe(1);
+      expect(res.out).toContain(`MISMATCH    ${keys.fileKey}: sha256`);
+      expect(res.out).toContain(`OBJECT CHANGED   ${keys.fileKey} (seal 1)`);
+      expect(res.out).toContain('Verified: 0 of 1 archived files match their sidecar');
+    } finally {
+      ctx.deps.s3.send = send;
+    }
+  });
+
   it('says custody was not checked without a public key', async () => {
     const res = await run('verify');
     expect(res.code).toBe(0);

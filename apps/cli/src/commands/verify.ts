@@ -61,7 +61,18 @@ const LIST_AHEAD = 50_000;
  * The date folders in the key decide which sidecars are read at all; the sidecar's own
  * timestamp decides whether it counts.
  */
-export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise<VerifyResult> {
+/** What an archived record says of its file, checked against the file's digest. */
+export type FileClaim = { sidecarKey: string; key: string; sha256: string; size: number };
+
+/**
+ * `defer`: instead of hashing each file here, hand its claim on (the custody check hashes
+ * every object anyway and judges the claims with its digests: each file is read once).
+ */
+export async function verifyArchive(
+  deps: CliDeps,
+  opts: VerifyOptions,
+  defer?: (claim: FileClaim) => void,
+): Promise<VerifyResult> {
   const { bucket, prefix } = s3Of(deps.config);
   const result: VerifyResult = {
     sidecars: 0,
@@ -118,6 +129,10 @@ export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise
       });
       return;
     }
+    if (defer) {
+      defer({ sidecarKey, key, sha256, size });
+      return;
+    }
     let digest: Awaited<ReturnType<typeof digestObject>>;
     try {
       digest = await digestObject(deps.s3, bucket, key);
@@ -125,24 +140,7 @@ export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise
       result.findings.push({ problem: 'error', sidecarKey, key, detail: errorText(err) });
       return;
     }
-    if (digest === 'missing') {
-      result.findings.push({ problem: 'missing', sidecarKey, key });
-      return;
-    }
-    // The worker writes hex; base64 (S3's own checksum notation) is accepted too.
-    const shaMatches = sha256.toLowerCase() === digest.sha256Hex || sha256 === digest.sha256Base64;
-    if (!shaMatches || size !== digest.size) {
-      result.findings.push({
-        problem: 'mismatch',
-        sidecarKey,
-        key,
-        expected: { sha256, size },
-        actual: { sha256: digest.sha256Hex, size: digest.size },
-      });
-      return;
-    }
-    result.verified += 1;
-    result.bytesVerified += digest.size;
+    judgeClaim(result, { sidecarKey, key, sha256, size }, digest);
   }
 
   await forEachLimit(listing.items, opts.concurrency, check);
@@ -151,29 +149,74 @@ export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise
   return result;
 }
 
-/** The custody half: over the whole prefix (custody is a property of the archive, not of a day). */
-async function checkCustody(
+/**
+ * The records' check and the custody check in one pass over the bytes: custody hashes every
+ * object under the prefix, and the records' claims about their files are judged with those
+ * digests. Custody covers the whole prefix (it is a property of the archive, not of a day).
+ */
+async function verifyWithCustody(
   deps: CliDeps,
+  opts: VerifyOptions,
   publicKey: NonNullable<ReturnType<typeof publicKeyOf>>,
-  concurrency: number,
-): Promise<CustodyVerifyResult> {
+): Promise<{ result: VerifyResult; custody: CustodyVerifyResult }> {
+  let result: VerifyResult | undefined;
   const progress = createProgress(deps.err, 'custody');
-  const result = await verifyCustody({
+  const custody = await verifyCustody({
     s3: deps.s3,
     store: custodyStoreOf(deps),
     redis: deps.redis,
     keys: custodyKeys(deps.config.queuePrefix),
     publicKey,
     intervalMs: deps.config.custody.intervalMinutes * 60_000,
-    concurrency,
+    concurrency: opts.concurrency,
     progress: (p) =>
       progress.update({
         done: p.done,
         note: p.phase === 'objects' ? `objects, ${formatBytes(p.bytes ?? 0)} hashed` : p.phase,
       }),
+    claims: async (add) => {
+      result = await verifyArchive(deps, opts, (claim) => add(claim.key, claim));
+    },
+    onClaim: (claim, found) => {
+      const digest = found
+        ? {
+            sha256Hex: found.sha256,
+            sha256Base64: Buffer.from(found.sha256, 'hex').toString('base64'),
+            size: found.size,
+          }
+        : 'missing';
+      judgeClaim(result!, claim as FileClaim, digest);
+    },
   });
   progress.finish();
-  return result;
+  result!.findings.sort((a, b) => a.sidecarKey.localeCompare(b.sidecarKey));
+  return { result: result!, custody };
+}
+
+export function judgeClaim(
+  result: VerifyResult,
+  claim: FileClaim,
+  digest: { sha256Hex: string; sha256Base64: string; size: number } | 'missing',
+): void {
+  const { sidecarKey, key, sha256, size } = claim;
+  if (digest === 'missing') {
+    result.findings.push({ problem: 'missing', sidecarKey, key });
+    return;
+  }
+  // The worker writes hex; base64 (S3's own checksum notation) is accepted too.
+  const shaMatches = sha256.toLowerCase() === digest.sha256Hex || sha256 === digest.sha256Base64;
+  if (!shaMatches || size !== digest.size) {
+    result.findings.push({
+      problem: 'mismatch',
+      sidecarKey,
+      key,
+      expected: { sha256, size },
+      actual: { sha256: digest.sha256Hex, size: digest.size },
+    });
+    return;
+  }
+  result.verified += 1;
+  result.bytesVerified += digest.size;
 }
 
 export function formatVerify(r: VerifyResult, custody?: CustodyVerifyResult): string {
@@ -265,9 +308,12 @@ export const verifyCommand: Command = {
     };
     return async (deps) => {
       const publicKey = publicKeyOf(deps, opts.publicKeyFile);
-      const result = await verifyArchive(deps, opts);
-      const custody = publicKey ? await checkCustody(deps, publicKey, opts.concurrency) : undefined;
-      if (!custody) {
+      let result: VerifyResult;
+      let custody: CustodyVerifyResult | undefined;
+      if (publicKey) {
+        ({ result, custody } = await verifyWithCustody(deps, opts, publicKey));
+      } else {
+        result = await verifyArchive(deps, opts);
         deps.err.write(
           'custody not checked: no seal public key (--public-key or SEAL_PUBLIC_KEY)\n',
         );

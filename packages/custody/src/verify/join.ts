@@ -15,11 +15,21 @@ export const digestId = (d: { sha256: string; size: number }) => `${d.sha256}:${
  */
 export function judgePartition(
   lines: string[],
-  ctx: { pending: PendingIndex; unsealedBefore: number; report: (f: CustodyFinding) => void },
+  ctx: {
+    pending: PendingIndex;
+    unsealedBefore: number;
+    report: (f: CustodyFinding) => void;
+    onClaim?: (claim: object, found?: { sha256: string; size: number }) => void;
+  },
 ): { objects: number; sealedObjects: number } {
   const byKey = new Map<string, { sealed?: Sealed; found?: Found }>();
+  const claims: Array<{ key: string }> = [];
   for (const line of lines) {
     const kind = line[0];
+    if (kind === 'C') {
+      claims.push(JSON.parse(line.slice(2)) as { key: string });
+      continue;
+    }
     const value = JSON.parse(line.slice(2)) as Sealed & Found;
     const slot = byKey.get(value.key) ?? {};
     if (kind === 'E') {
@@ -30,6 +40,7 @@ export function judgePartition(
     }
     byKey.set(value.key, slot);
   }
+  for (const claim of claims) ctx.onClaim?.(claim, byKey.get(claim.key)?.found);
   let objects = 0;
   let sealedObjects = 0;
   for (const [key, { sealed, found }] of byKey) {

@@ -50,6 +50,12 @@ export async function verifyCustody(opts: {
   progress?: CustodyVerifyProgress;
   /** Sees every finding as it is made (the rescan acts on them); the result keeps the first ones. */
   onFinding?: (f: CustodyFinding) => void | Promise<void>;
+  /**
+   * Other claims about objects to judge with the digests found (the records' claims about
+   * their files): `claims` adds them, `onClaim` gets each with the object's digest, if any.
+   */
+  claims?: (add: (key: string, claim: object) => void) => Promise<void>;
+  onClaim?: (claim: object, found?: { sha256: string; size: number }) => void;
   /** Lines of one partition held at most (tests lower it to see the bound hold). */
   partitionLines?: number;
 }): Promise<CustodyVerifyResult> {
@@ -110,11 +116,19 @@ export async function verifyCustody(opts: {
     },
   });
   await handOn();
+  await opts.claims?.((key, claim) =>
+    partitions.add(key, `C\t${JSON.stringify({ ...claim, key })}`),
+  );
   const unsealedBefore = (opts.now ?? Date.now)() - opts.intervalMs;
   let sealedObjects = 0;
   let groups = 0;
   await partitions.each(async (lines) => {
-    sealedObjects += judgePartition(lines, { pending, unsealedBefore, report }).sealedObjects;
+    sealedObjects += judgePartition(lines, {
+      pending,
+      unsealedBefore,
+      report,
+      onClaim: opts.onClaim,
+    }).sealedObjects;
     opts.progress?.({ phase: 'compare', done: (groups += 1) });
     await handOn();
   });
