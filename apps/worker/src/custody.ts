@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config, S3Config } from '@archiver/core';
@@ -36,9 +36,9 @@ export function createWorkerCustody(deps: {
   s3Config: S3Config;
   s3: S3Client;
   /** BullMQ's connection (the scheduler and its worker). */
-  connection: Redis;
+  connection: Redis | Cluster;
   /** The auto-pipelined connection: entries travel with the job's other commands. */
-  commands: Redis;
+  commands: Redis | Cluster;
   registry: Registry;
   logger: Logger;
 }): WorkerCustody {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { sha256Hex } from './entry.js';
 import type { CustodyKeys } from './keys.js';
@@ -16,7 +16,10 @@ export type ChainHead = z.infer<typeof headSchema>;
 
 export const EMPTY_HEAD: ChainHead = { seq: 0, sha256: null, through: '0-0' };
 
-export async function readHead(redis: Redis, keys: CustodyKeys): Promise<ChainHead | undefined> {
+export async function readHead(
+  redis: Redis | Cluster,
+  keys: CustodyKeys,
+): Promise<ChainHead | undefined> {
   const text = await redis.get(keys.head);
   return text ? headSchema.parse(JSON.parse(text)) : undefined;
 }

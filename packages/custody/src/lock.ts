@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 // Only the holder's token releases or extends the lock.
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -14,7 +14,7 @@ export type SealLock = { extend(): Promise<boolean>; release(): Promise<void> };
  * chain.
  */
 export async function acquireSealLock(
-  redis: Redis,
+  redis: Redis | Cluster,
   key: string,
   ttlMs: number,
 ): Promise<SealLock | undefined> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { canonicalEntry, type CustodyEntry } from './entry.js';
 import { headFromBucket, readHead, readSealAt } from './head.js';
 import { sealKey, timestampKey, type CustodyKeys } from './keys.js';
@@ -31,7 +31,7 @@ export type ProveResult =
  */
 export async function proveKey(opts: {
   store: CustodyStore;
-  redis?: Redis;
+  redis?: Redis | Cluster;
   keys: CustodyKeys;
   key: string;
 }): Promise<ProveResult> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import type { CustodyKeys } from './keys.js';
 
@@ -10,7 +10,7 @@ export const rescanNoteSchema = z.object({
 export type RescanNote = z.infer<typeof rescanNoteSchema>;
 
 /** The rescan the next seal states; `raw` lets the commit clear exactly the note it sealed. */
-export async function readRescanNote(redis: Redis, keys: CustodyKeys) {
+export async function readRescanNote(redis: Redis | Cluster, keys: CustodyKeys) {
   const raw = await redis.get(keys.rescan);
   if (!raw) return undefined;
   const parsed = rescanNoteSchema.safeParse(JSON.parse(raw));
@@ -19,7 +19,7 @@ export async function readRescanNote(redis: Redis, keys: CustodyKeys) {
 
 /** Adds a rescan's counts to the note waiting for the next seal. */
 export async function addRescanNote(
-  redis: Redis,
+  redis: Redis | Cluster,
   keys: CustodyKeys,
   objects: number,
   entries: number,

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CustodyKeys } from './keys.js';
 import { createCustodyLog } from './log.js';
 import { addRescanNote, type RescanNote } from './rescan-note.js';
@@ -18,7 +18,7 @@ import { verifyCustody } from './verify/verify-custody.js';
 export async function rescanBucket(opts: {
   s3: S3Client;
   store: CustodyStore;
-  redis: Redis;
+  redis: Redis | Cluster;
   keys: CustodyKeys;
   signer: SealSigner;
   concurrency: number;

@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { SealRun } from './sealer.js';
 
 export const SEAL_QUEUE = 'custody';
@@ -19,7 +19,7 @@ export type SealLogger = {
  * was killed comes back after its lock; sealPending takes over what it left.
  */
 export async function startSealScheduler(deps: {
-  connection: Redis;
+  connection: Redis | Cluster;
   prefix: string;
   intervalMs: number;
   seal: () => Promise<SealRun>;
@@ -62,7 +62,10 @@ export async function startSealScheduler(deps: {
 }
 
 /** Removes the periodic seal (custody turned off); nothing happens when there is none. */
-export async function removeSealScheduler(connection: Redis, prefix: string): Promise<void> {
+export async function removeSealScheduler(
+  connection: Redis | Cluster,
+  prefix: string,
+): Promise<void> {
   const queue = new Queue(SEAL_QUEUE, { connection, prefix });
   try {
     await queue.removeJobScheduler(SEAL_SCHEDULER_ID);

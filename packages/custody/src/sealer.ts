@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { sha256Hex } from './entry.js';
 import { headFromBucket, readHead, readSealAt, type ChainHead } from './head.js';
 import { sealKey, timestampKey, type CustodyKeys } from './keys.js';
@@ -12,7 +12,7 @@ import type { CustodyStore } from './s3.js';
 export type Timestamper = (root: Buffer) => Promise<Buffer>;
 
 export type SealerDeps = {
-  redis: Redis;
+  redis: Redis | Cluster;
   keys: CustodyKeys;
   log: CustodyLog;
   store: CustodyStore;

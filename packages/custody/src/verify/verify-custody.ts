@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { readHead } from '../head.js';
 import type { CustodyKeys } from '../keys.js';
 import { createCustodyLog } from '../log.js';
@@ -41,7 +41,7 @@ export type CustodyVerifyProgress = (p: {
 export async function verifyCustody(opts: {
   s3: S3Client;
   store: CustodyStore;
-  redis?: Redis;
+  redis?: Redis | Cluster;
   keys: CustodyKeys;
   publicKey: KeyObject;
   intervalMs: number;
