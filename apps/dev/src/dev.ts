@@ -3,6 +3,7 @@ import { ConfigError, configSecrets, createLogger, loadConfig } from '@archiver/
 import { banner } from './banner.js';
 import { prettyDestination } from './log-format.js';
 import { DevError, loadDevSettings } from './settings.js';
+import { devSealKeyPath, ensureDevSealKey } from './seal-key.js';
 import { removeState, writeState } from './state.js';
 import { startSystem } from './system.js';
 
@@ -12,6 +13,7 @@ import { startSystem } from './system.js';
  */
 async function main(): Promise<void> {
   const settings = loadDevSettings(process.env);
+  if (!process.env.SEAL_SIGNING_KEY) ensureDevSealKey(devSealKeyPath(settings.dataDir));
   const config = loadConfig(settings.archiverEnv, 'worker');
   const logger = createLogger({
     level: config.logLevel,

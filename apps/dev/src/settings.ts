@@ -1,5 +1,6 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { devSealKeyPath } from './seal-key.js';
 
 /** The repository root, whatever the working directory. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -40,6 +41,10 @@ const PASSED_THROUGH = [
   'SHUTDOWN_TIMEOUT_MS',
   'S3_BUCKET',
   'S3_PREFIX',
+  'SEAL_INTERVAL_MINUTES',
+  'SEAL_SIGNING_KEY',
+  'SEAL_PUBLIC_KEY',
+  'SEAL_TSA_URL',
 ] as const;
 
 /** The dev-only ports: the embedded services that production does not have. */
@@ -55,6 +60,7 @@ export type DevSettings = {
 };
 
 /** A problem the developer can fix; printed without a stack trace. */
+
 export class DevError extends Error {
   override name = 'DevError';
 }
@@ -85,6 +91,10 @@ export function loadDevSettings(env: Record<string, string | undefined>): DevSet
     RETRY_MAX_DELAY_MS: '30000',
     SHUTDOWN_TIMEOUT_MS: '10000',
     LOG_LEVEL: 'info',
+    // dev makes this key on first start (seal-key.ts); seals every few minutes so the
+    // demo shows them.
+    SEAL_SIGNING_KEY: `@${devSealKeyPath(dataDir)}`,
+    SEAL_INTERVAL_MINUTES: '2',
   };
   const passed = Object.fromEntries(
     PASSED_THROUGH.flatMap((name) => (env[name] ? [[name, env[name]] as const] : [])),

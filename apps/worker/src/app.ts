@@ -18,12 +18,12 @@ import {
   type Config,
   type InstanceConfig,
 } from '@archiver/core';
-import { createCustodyLog, custodyKeys, custodyRecorder } from '@archiver/custody';
 import { createGreenApiClient, type GreenApiClient, type InstanceKind } from '@archiver/greenapi';
 import { createArchiveProcessor } from './jobs/archive-file.js';
 import { createHostGuard } from './download-hosts.js';
 
 import { createObjectStore } from './storage/s3.js';
+import { createWorkerCustody } from './custody.js';
 import { createArchiveWorker } from './worker.js';
 import { startBackfillWorker } from './backfill-worker.js';
 
@@ -53,18 +53,17 @@ export async function startWorker(
   const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
   const metrics = createMetrics({ queue, redis: connection, keys });
   const s3 = createS3Client(config.s3, opts.s3);
-  // Every object the store writes is entered in the custody log (one XADD each, on the
-  // auto-pipelined connection); without a signing key nothing would ever seal them, so the
-  // log is off (README, "Chain of custody").
-  const custodyLog = config.custody.signingKey
-    ? createCustodyLog(commands, custodyKeys(config.queuePrefix))
-    : undefined;
-  if (!custodyLog) {
-    logger.warn('SEAL_SIGNING_KEY is not set: objects are not entered in the custody log');
-  }
-  const store = createObjectStore(s3, config.s3, {
-    onWritten: custodyLog ? custodyRecorder(custodyLog) : undefined,
+  // Every object the store writes is entered in the custody log (docs/custody.md).
+  const custody = createWorkerCustody({
+    config,
+    s3Config: config.s3,
+    s3,
+    connection,
+    commands,
+    registry: metrics.registry,
+    logger,
   });
+  const store = createObjectStore(s3, config.s3, { onWritten: custody.onWritten });
   // Asked now so the log says which it is; a store that cannot be reached is asked again at
   // the first record.
   store.recordWriteMode().then(
@@ -131,6 +130,7 @@ export async function startWorker(
     logger,
     telemetry: opts.telemetry,
   });
+  await custody.start();
   const server = createHealthServer({
     registry: metrics.registry,
     checks: { redis: () => connection.ping(), s3: () => store.ping() },
@@ -146,6 +146,7 @@ export async function startWorker(
       server.close();
       await closeGracefully(worker, config.shutdownTimeoutMs, logger);
       await backfillWorker.close();
+      await custody.close();
       await queue.close();
       s3.destroy();
       await commands.quit().catch(() => undefined);

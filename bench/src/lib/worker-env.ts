@@ -1,5 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { S3Connection } from '@archiver/testkit';
 import type { BenchInstance } from './fixtures.js';
+
+/**
+ * A seal signing key for the run: production sets one, so the workers measured enter every
+ * object in the custody log and seal, as deployed (docs/custody.md).
+ */
+const SEAL_SIGNING_KEY = generateKeyPairSync('ed25519')
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 /** The environment a worker process gets: the production variables, pointing at bench services. */
 export function workerEnv(o: {
@@ -22,6 +31,7 @@ export function workerEnv(o: {
     AWS_REGION: o.s3.region,
     METRICS_PORT: '0',
     BACKFILL_INTERVAL_MINUTES: '0',
+    SEAL_SIGNING_KEY,
     LOG_LEVEL: 'info',
     // An HTTPS test S3 has a certificate made for the run; Node trusts it from this file.
     ...(o.s3.caFile ? { NODE_EXTRA_CA_CERTS: o.s3.caFile } : {}),

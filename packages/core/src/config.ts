@@ -78,8 +78,8 @@ export const envSchema = z.object({
   WORKER_LOCK_DURATION_MS: positiveInt.default(60_000),
   /** How long SIGTERM waits for in-flight jobs before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(60_000),
-  /** Custody log: the longest an object waits for its seal. */
-  SEAL_INTERVAL_MINUTES: positiveInt.default(60),
+  /** Custody log: the longest an object waits for its seal (fractions allowed, for tests). */
+  SEAL_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
   /** Ed25519 private key (PKCS#8 PEM, or `@path`) the seals are signed with; unset: no seals. */
   SEAL_SIGNING_KEY: z.string().min(1).optional(),
   /** Ed25519 public key (SPKI PEM, or `@path`) `archiver verify` checks seals with. */

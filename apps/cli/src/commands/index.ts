@@ -1,7 +1,9 @@
 import { backfillCommand } from './backfill.js';
 import type { Command } from './command.js';
 import { quarantineCommand } from './quarantine.js';
+import { proveCommand } from './prove.js';
 import { reportCommand } from './report.js';
+import { sealCommand } from './seal.js';
 import { retryFailedCommand } from './retry-failed.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
@@ -13,4 +15,6 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   reportCommand,
   backfillCommand,
+  sealCommand,
+  proveCommand,
 ];

@@ -1,6 +1,13 @@
 import type { Sidecar } from '@archiver/core';
+import {
+  custodyKeys,
+  describeCustodyFinding,
+  verifyCustody,
+  type CustodyVerifyResult,
+} from '@archiver/custody';
 import { HELP_OPTION, instanceId, parseCommandArgs, positiveInt } from '../args.js';
 import { dayRange, inDayRange, parseDay, utcDay, type DayRange } from '../dates.js';
+import { custodyStoreOf, publicKeyOf } from '../custody-deps.js';
 import { s3Of, type CliDeps } from '../deps.js';
 import { formatBytes } from '../format.js';
 import { forEachLimit, readAhead } from '../pool.js';
@@ -14,7 +21,11 @@ import {
 } from '../sidecars.js';
 import { EXIT, type Command } from './command.js';
 
-export type VerifyOptions = DayRange & { instance?: string; concurrency: number };
+export type VerifyOptions = DayRange & {
+  instance?: string;
+  concurrency: number;
+  publicKeyFile?: string;
+};
 
 export type VerifyFinding =
   | {
@@ -50,7 +61,18 @@ const LIST_AHEAD = 50_000;
  * The date folders in the key decide which sidecars are read at all; the sidecar's own
  * timestamp decides whether it counts.
  */
-export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise<VerifyResult> {
+/** What an archived record says of its file, checked against the file's digest. */
+export type FileClaim = { sidecarKey: string; key: string; sha256: string; size: number };
+
+/**
+ * `defer`: instead of hashing each file here, hand its claim on (the custody check hashes
+ * every object anyway and judges the claims with its digests: each file is read once).
+ */
+export async function verifyArchive(
+  deps: CliDeps,
+  opts: VerifyOptions,
+  defer?: (claim: FileClaim) => void,
+): Promise<VerifyResult> {
   const { bucket, prefix } = s3Of(deps.config);
   const result: VerifyResult = {
     sidecars: 0,
@@ -107,6 +129,10 @@ export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise
       });
       return;
     }
+    if (defer) {
+      defer({ sidecarKey, key, sha256, size });
+      return;
+    }
     let digest: Awaited<ReturnType<typeof digestObject>>;
     try {
       digest = await digestObject(deps.s3, bucket, key);
@@ -114,24 +140,7 @@ export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise
       result.findings.push({ problem: 'error', sidecarKey, key, detail: errorText(err) });
       return;
     }
-    if (digest === 'missing') {
-      result.findings.push({ problem: 'missing', sidecarKey, key });
-      return;
-    }
-    // The worker writes hex; base64 (S3's own checksum notation) is accepted too.
-    const shaMatches = sha256.toLowerCase() === digest.sha256Hex || sha256 === digest.sha256Base64;
-    if (!shaMatches || size !== digest.size) {
-      result.findings.push({
-        problem: 'mismatch',
-        sidecarKey,
-        key,
-        expected: { sha256, size },
-        actual: { sha256: digest.sha256Hex, size: digest.size },
-      });
-      return;
-    }
-    result.verified += 1;
-    result.bytesVerified += digest.size;
+    judgeClaim(result, { sidecarKey, key, sha256, size }, digest);
   }
 
   await forEachLimit(listing.items, opts.concurrency, check);
@@ -140,7 +149,77 @@ export async function verifyArchive(deps: CliDeps, opts: VerifyOptions): Promise
   return result;
 }
 
-export function formatVerify(r: VerifyResult): string {
+/**
+ * The records' check and the custody check in one pass over the bytes: custody hashes every
+ * object under the prefix, and the records' claims about their files are judged with those
+ * digests. Custody covers the whole prefix (it is a property of the archive, not of a day).
+ */
+async function verifyWithCustody(
+  deps: CliDeps,
+  opts: VerifyOptions,
+  publicKey: NonNullable<ReturnType<typeof publicKeyOf>>,
+): Promise<{ result: VerifyResult; custody: CustodyVerifyResult }> {
+  let result: VerifyResult | undefined;
+  const progress = createProgress(deps.err, 'custody');
+  const custody = await verifyCustody({
+    s3: deps.s3,
+    store: custodyStoreOf(deps),
+    redis: deps.redis,
+    keys: custodyKeys(deps.config.queuePrefix),
+    publicKey,
+    intervalMs: deps.config.custody.intervalMinutes * 60_000,
+    concurrency: opts.concurrency,
+    progress: (p) =>
+      progress.update({
+        done: p.done,
+        note: p.phase === 'objects' ? `objects, ${formatBytes(p.bytes ?? 0)} hashed` : p.phase,
+      }),
+    claims: async (add) => {
+      result = await verifyArchive(deps, opts, (claim) => add(claim.key, claim));
+    },
+    onClaim: (claim, found) => {
+      const digest = found
+        ? {
+            sha256Hex: found.sha256,
+            sha256Base64: Buffer.from(found.sha256, 'hex').toString('base64'),
+            size: found.size,
+          }
+        : 'missing';
+      judgeClaim(result!, claim as FileClaim, digest);
+    },
+  });
+  progress.finish();
+  result!.findings.sort((a, b) => a.sidecarKey.localeCompare(b.sidecarKey));
+  return { result: result!, custody };
+}
+
+export function judgeClaim(
+  result: VerifyResult,
+  claim: FileClaim,
+  digest: { sha256Hex: string; sha256Base64: string; size: number } | 'missing',
+): void {
+  const { sidecarKey, key, sha256, size } = claim;
+  if (digest === 'missing') {
+    result.findings.push({ problem: 'missing', sidecarKey, key });
+    return;
+  }
+  // The worker writes hex; base64 (S3's own checksum notation) is accepted too.
+  const shaMatches = sha256.toLowerCase() === digest.sha256Hex || sha256 === digest.sha256Base64;
+  if (!shaMatches || size !== digest.size) {
+    result.findings.push({
+      problem: 'mismatch',
+      sidecarKey,
+      key,
+      expected: { sha256, size },
+      actual: { sha256: digest.sha256Hex, size: digest.size },
+    });
+    return;
+  }
+  result.verified += 1;
+  result.bytesVerified += digest.size;
+}
+
+export function formatVerify(r: VerifyResult, custody?: CustodyVerifyResult): string {
   const count = (problem: VerifyFinding['problem']) =>
     r.findings.filter((f) => f.problem === problem).length;
   const lines = [
@@ -148,8 +227,19 @@ export function formatVerify(r: VerifyResult): string {
     `Verified: ${r.verified} of ${r.archived} archived files match their sidecar (${formatBytes(r.bytesVerified)} hashed)`,
     `Problems: ${count('mismatch')} mismatched, ${count('missing')} missing, ${count('unreadable_sidecar')} unreadable sidecars, ${count('error')} read errors`,
   ];
+  if (custody) {
+    lines.push(
+      `Custody: ${custody.chain.seals} seals (last ${custody.chain.lastSeq}), ${custody.chain.entries} sealed entries; ${custody.sealedObjects} of ${custody.objects} objects match their latest seal`,
+      `Breaches: ${custody.findings.length + custody.findingsDropped}`,
+    );
+  }
   if (r.findings.length > 0) lines.push('', ...r.findings.map(describeFinding));
-  lines.push('', r.findings.length === 0 ? 'OK' : 'FAILED');
+  if (custody && custody.findings.length > 0) {
+    lines.push('', ...custody.findings.map(describeCustodyFinding));
+    if (custody.findingsDropped > 0) lines.push(`… and ${custody.findingsDropped} more`);
+  }
+  const failed = r.findings.length > 0 || (custody?.findings.length ?? 0) > 0;
+  lines.push('', failed ? 'FAILED' : 'OK');
   return `${lines.join('\n')}\n`;
 }
 
@@ -176,16 +266,23 @@ function describeFinding(f: VerifyFinding): string {
 }
 
 const HELP = `Usage: archiver verify [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--instance ID] [--concurrency N]
+                       [--public-key FILE]
 
 Reads every sidecar (message.json) and, for each archived file, streams the object from S3
-and compares its SHA-256 and size with the sidecar. Exit code 1 when any file is changed or
-missing, or a sidecar cannot be read.
+and compares its SHA-256 and size with the sidecar. With the seals' public key
+(--public-key, or SEAL_PUBLIC_KEY) it also checks the chain of custody over the whole
+prefix: every seal is signed by that key, hashes to its root and continues the one
+before it, with no number missing; every sealed object is there with its SHA-256 and
+size; every object older than SEAL_INTERVAL_MINUTES is in some seal. Exit code 1 when any
+file is changed or missing, a sidecar cannot be read, or custody is breached; each breach
+is named.
 
 Options:
   --since DATE       first UTC day of the message timestamp (inclusive)
   --until DATE       last UTC day of the message timestamp (inclusive)
   --instance ID      only this idInstance
   --concurrency N    objects checked in parallel (default ${DEFAULT_CONCURRENCY})
+  --public-key FILE  the seals' Ed25519 public key (PEM); default SEAL_PUBLIC_KEY
   -h, --help         this help
 `;
 
@@ -200,17 +297,30 @@ export const verifyCommand: Command = {
       until: { type: 'string' },
       instance: { type: 'string' },
       concurrency: { type: 'string' },
+      'public-key': { type: 'string' },
     });
     if (values.help) return 'help';
     const opts: VerifyOptions = {
       ...dayRange(parseDay('since', values.since), parseDay('until', values.until)),
       instance: instanceId('instance', values.instance),
       concurrency: positiveInt('concurrency', values.concurrency) ?? DEFAULT_CONCURRENCY,
+      publicKeyFile: values['public-key'],
     };
     return async (deps) => {
-      const result = await verifyArchive(deps, opts);
-      deps.out.write(formatVerify(result));
-      return result.findings.length === 0 ? EXIT.ok : EXIT.findings;
+      const publicKey = publicKeyOf(deps, opts.publicKeyFile);
+      let result: VerifyResult;
+      let custody: CustodyVerifyResult | undefined;
+      if (publicKey) {
+        ({ result, custody } = await verifyWithCustody(deps, opts, publicKey));
+      } else {
+        result = await verifyArchive(deps, opts);
+        deps.err.write(
+          'custody not checked: no seal public key (--public-key or SEAL_PUBLIC_KEY)\n',
+        );
+      }
+      deps.out.write(formatVerify(result, custody));
+      const breaches = result.findings.length + (custody?.findings.length ?? 0);
+      return breaches === 0 ? EXIT.ok : EXIT.findings;
     };
   },
 };

@@ -1,3 +1,4 @@
+import type * as crypto from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -37,6 +38,29 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
 const require = createRequire(import.meta.url);
 
 /**
+ * s3rver makes ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 only has in
+ * its legacy provider: every truncated listing (more than 1000 keys) answered 500. Triple DES
+ * with the one key three times is the same cipher and is in the default provider, so
+ * `des` is mapped onto it; nothing else is touched.
+ */
+function allowS3rverTokens(): void {
+  const c = require('node:crypto') as typeof crypto & { s3rverDes?: true };
+  if (c.s3rverDes) return;
+  const triple = (key: Buffer) => Buffer.concat([key, key, key]);
+  const { createCipheriv, createDecipheriv } = c;
+  const patched = c as unknown as Record<string, unknown>;
+  patched.createCipheriv = (alg: string, key: Buffer, iv: Buffer, opts?: object) =>
+    alg === 'des'
+      ? createCipheriv('des-ede3-cbc', triple(key), iv)
+      : createCipheriv(alg, key, iv, opts as never);
+  patched.createDecipheriv = (alg: string, key: Buffer, iv: Buffer, opts?: object) =>
+    alg === 'des'
+      ? createDecipheriv('des-ede3-cbc', triple(key), iv)
+      : createDecipheriv(alg, key, iv, opts as never);
+  c.s3rverDes = true;
+}
+
+/**
  * s3rver in-process behind the front handler. By default on a free port with a temporary
  * directory removed on close; `dataDir` (kept across runs, as `npm run dev` wants) and
  * `port` pin both. With `tls` (a PEM key and certificate) it serves HTTPS.
@@ -45,6 +69,7 @@ export async function startLocalS3(
   bucket: string,
   opts: { dataDir?: string; port?: number; tls?: { key: string; cert: string } } = {},
 ): Promise<LocalS3> {
+  allowS3rverTokens();
   const S3rver = require('s3rver') as S3rverCtor;
   const keep = opts.dataDir !== undefined;
   const dataDir = opts.dataDir ?? (await makeTempDir('s3rver'));
