@@ -25,9 +25,17 @@ import { createHostGuard } from './download-hosts.js';
 
 import { createObjectStore } from './storage/s3.js';
 import { createArchiveWorker } from './worker.js';
+import { createRecordProcessor } from './jobs/record-event.js';
+import { createRecordWorker } from './record-worker.js';
+import { createRecordOnceWriter } from './storage/record-once.js';
 import { startBackfillWorker } from './backfill-worker.js';
 
-export type RunningWorker = { port: number; worker: Worker; stop(): Promise<void> };
+export type RunningWorker = {
+  port: number;
+  worker: Worker;
+  recordWorker: Worker;
+  stop(): Promise<void>;
+};
 
 /**
  * Wires one worker process: Redis, S3, Green-API clients, the archive worker, the periodic
@@ -131,6 +139,18 @@ export async function startWorker(
     logger,
     telemetry: opts.telemetry,
   });
+  const recordWorker = createRecordWorker({
+    connection,
+    config,
+    processor: createRecordProcessor({
+      prefix: config.s3.prefix,
+      putRecordOnce: createRecordOnceWriter(s3, config.s3),
+      metrics,
+      logger: logger.child({ component: 'record' }),
+    }),
+    logger,
+    telemetry: opts.telemetry,
+  });
   const server = createHealthServer({
     registry: metrics.registry,
     checks: { redis: () => connection.ping(), s3: () => store.ping() },
@@ -142,9 +162,13 @@ export async function startWorker(
   return {
     port,
     worker,
+    recordWorker,
     async stop() {
       server.close();
-      await closeGracefully(worker, config.shutdownTimeoutMs, logger);
+      await Promise.all([
+        closeGracefully(worker, config.shutdownTimeoutMs, logger),
+        closeGracefully(recordWorker, config.shutdownTimeoutMs, logger),
+      ]);
       await backfillWorker.close();
       await queue.close();
       s3.destroy();
