@@ -27,7 +27,6 @@ import { createObjectStore } from './storage/s3.js';
 import { createArchiveWorker } from './worker.js';
 import { createRecordProcessor } from './jobs/record-event.js';
 import { createRecordWorker } from './record-worker.js';
-import { createRecordOnceWriter } from './storage/record-once.js';
 import { startBackfillWorker } from './backfill-worker.js';
 
 export type RunningWorker = {
@@ -144,7 +143,7 @@ export async function startWorker(
     config,
     processor: createRecordProcessor({
       prefix: config.s3.prefix,
-      putRecordOnce: createRecordOnceWriter(s3, config.s3),
+      putRecordOnce: (key, record) => store.putRecordOnce(key, record),
       metrics,
       logger: logger.child({ component: 'record' }),
     }),

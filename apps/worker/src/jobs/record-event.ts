@@ -2,7 +2,6 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { readRecordJob, recordKey, type Metrics, type RecordJobData } from '@archiver/core';
-import type { PutRecordOnce } from '../storage/record-once.js';
 import { eventRecord, messageRecord } from './records.js';
 
 export type RecordResult = { status: 'recorded' | 'duplicate'; key: string };
@@ -15,7 +14,8 @@ export type RecordResult = { status: 'recorded' | 'duplicate'; key: string };
  */
 export function createRecordProcessor(deps: {
   prefix: string;
-  putRecordOnce: PutRecordOnce;
+  /** The store's write-once record write (it enters the record in the custody log). */
+  putRecordOnce: (key: string, record: object) => Promise<{ written: boolean }>;
   metrics: Metrics;
   logger: Logger;
 }) {

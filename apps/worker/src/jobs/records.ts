@@ -1,10 +1,4 @@
-import type {
-  ArchiveJob,
-  EventRecord,
-  FailureCode,
-  RecordJobData,
-  Sidecar,
-} from '@archiver/core';
+import type { ArchiveJob, EventRecord, FailureCode, RecordJobData, Sidecar } from '@archiver/core';
 import { referenceOf } from '@archiver/greenapi';
 
 /** `message`: the job's kept body, unpacked (readKeptMessage). */
