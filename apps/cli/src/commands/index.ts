@@ -4,6 +4,7 @@ import { quarantineCommand } from './quarantine.js';
 import { reportCommand } from './report.js';
 import { retryFailedCommand } from './retry-failed.js';
 import { statusCommand } from './status.js';
+import { transcriptCommand } from './transcript.js';
 import { verifyCommand } from './verify.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -13,4 +14,5 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   reportCommand,
   backfillCommand,
+  transcriptCommand,
 ];
