@@ -143,7 +143,10 @@ export async function startWorker(
     config,
     processor: createRecordProcessor({
       prefix: config.s3.prefix,
-      putRecordOnce: (key, record) => store.putRecordOnce(key, record),
+      // Write-once (nothing found is replaced) and entered in the custody log.
+      putRecordOnce: async (key, record) => ({
+        written: (await store.putRecord(key, record)).written,
+      }),
       metrics,
       logger: logger.child({ component: 'record' }),
     }),

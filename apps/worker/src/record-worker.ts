@@ -1,7 +1,12 @@
 import { Worker, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RECORD_QUEUE, retryDelay, type Config, type RecordJobData } from '@archiver/core';
+import {
+  RECORD_QUEUE,
+  retryDelay,
+  type Config,
+  type RecordJobData,
+  type RedisClient,
+} from '@archiver/core';
 import type { RecordResult, createRecordProcessor } from './jobs/record-event.js';
 
 /**
@@ -11,7 +16,7 @@ import type { RecordResult, createRecordProcessor } from './jobs/record-event.js
  * (the body waits in Redis until it is written).
  */
 export function createRecordWorker(deps: {
-  connection: Redis;
+  connection: RedisClient;
   config: Pick<Config, 'queuePrefix' | 'workerConcurrency' | 'retry' | 'lockDurationMs'>;
   processor: ReturnType<typeof createRecordProcessor>;
   logger: Logger;

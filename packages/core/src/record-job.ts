@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { z } from 'zod';
 import {
   referenceOf,
@@ -209,7 +209,7 @@ const RECORD_ATTEMPTS = 100_000;
 export type RecordQueue = Queue<RecordJobData, unknown, string>;
 
 export function createRecordQueue(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   telemetry?: Telemetry,
 ): RecordQueue {

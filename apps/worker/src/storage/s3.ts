@@ -149,46 +149,6 @@ export function createObjectStore(
       return parsed.success ? parsed.data : undefined;
     },
 
-    /**
-     * Writes a conversation record once (docs/conversation.md §2): one already at the key is
-     * never replaced, so a duplicate, a journal find or a replay changes nothing. The HEAD
-     * answers stores that ignore conditional headers (s3rver, older MinIO); `If-None-Match: *`
-     * closes the gap between HEAD and PUT where the store honours it (AWS S3, MinIO: 412).
-     */
-    async putRecordOnce(key: string, record: object): Promise<{ written: boolean }> {
-      if (await this.exists(key)) return { written: false };
-      const bytes = Buffer.from(JSON.stringify(record, null, 2), 'utf8');
-      let versionId: string | undefined;
-      try {
-        const res = await client.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: bytes,
-            ContentType: 'application/json',
-            ChecksumAlgorithm: S3_CHECKSUM,
-            IfNoneMatch: '*',
-            ...protection(),
-          }),
-        );
-        versionId = res.VersionId;
-      } catch (err) {
-        if (
-          (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 412
-        ) {
-          return { written: false };
-        }
-        throw err;
-      }
-      await report({
-        key,
-        versionId,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        size: bytes.length,
-      });
-      return { written: true };
-    },
-
     async exists(key: string): Promise<boolean> {
       try {
         await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
