@@ -160,7 +160,7 @@ describe('archiver quarantine', () => {
     expect(await quarantine.get(other)).toEqual(before);
   });
 
-  it('--all replays every entry: jobs, duplicates and known non-file types leave', async () => {
+  it('--all replays every entry: jobs, duplicates and record jobs leave', async () => {
     const a = await quarantineBody({ ...fileWebhook('A1'), idMessage: '' });
     const b = await quarantineBody({ ...fileWebhook('B1'), idMessage: '' });
     const status = await quarantineBody({ typeWebhook: 'outgoingMessageStatus', instanceData: {} });
@@ -181,10 +181,11 @@ describe('archiver quarantine', () => {
     expect(Object.fromEntries(outcomes.map((o) => [o.id, o.outcome]))).toEqual({
       [a]: expect.stringMatching(/^(accepted|duplicate)$/),
       [b]: expect.stringMatching(/^(accepted|duplicate)$/),
-      [status]: 'ignored',
+      [status]: 'accepted',
       [stays]: 'quarantined',
     });
-    expect(outcomes.filter((o) => o.outcome === 'accepted')).toHaveLength(1);
+    // The file's job, and the status's record job.
+    expect(outcomes.filter((o) => o.outcome === 'accepted')).toHaveLength(2);
     expect(outcomes.filter((o) => o.outcome === 'duplicate')).toHaveLength(1);
     expect((await listQuarantine(ctx.deps, 10)).entries.map((e) => e.id)).toEqual([stays]);
     expect(await ctx.deps.queue.count()).toBe(1);

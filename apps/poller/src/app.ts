@@ -33,7 +33,7 @@ export async function startPoller(
   // Fails fast like the receiver's: while Redis is down ingest throws and nothing is deleted.
   const redis = createRedis(config, 'producer');
   watchRedis(redis, logger);
-  const { keys, queue, ingest } = createIngestPath(redis, config);
+  const { keys, queue, recordQueue, ingest } = createIngestPath(redis, config);
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });
   const clientFor = (instance: InstanceConfig) =>
@@ -77,6 +77,7 @@ export async function startPoller(
       }
       server.close();
       await queue.close().catch((err: unknown) => logger.warn({ err }, 'queue close failed'));
+      await recordQueue.close().catch((err: unknown) => logger.warn({ err }, 'queue close failed'));
       // QUIT needs a live connection; during an outage just drop the socket.
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -10,7 +10,9 @@ import { watchRedis } from './redis-events.js';
 export function createReceiverServices(config: Config, logger: Logger, telemetry?: Telemetry) {
   const redis = createRedis(config, 'producer');
   watchRedis(redis, logger);
-  const { keys, queue, quarantine, ingest } = createIngestPath(redis, config, { telemetry });
+  const { keys, queue, recordQueue, quarantine, ingest } = createIngestPath(redis, config, {
+    telemetry,
+  });
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });
 
@@ -18,11 +20,13 @@ export function createReceiverServices(config: Config, logger: Logger, telemetry
     redis,
     keys,
     queue,
+    recordQueue,
     quarantine,
     ingest,
     metrics,
     async close(): Promise<void> {
       await queue.close().catch((err: unknown) => logger.warn({ err }, 'queue close failed'));
+      await recordQueue.close().catch((err: unknown) => logger.warn({ err }, 'queue close failed'));
       // QUIT needs a live connection; during an outage just drop the socket.
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -105,25 +105,29 @@ describe('file webhooks', () => {
 });
 
 describe('other webhooks', () => {
-  it('answers 200 to every other known type, stores nothing and counts it', async () => {
+  it('answers 200 to every other known type once its record job is stored, and counts it', async () => {
     for (const body of Object.values(OTHER_TYPES)) {
       const token = body.instanceData.idInstance === 3100000000 ? TOKENS.shared : TOKENS.whatsapp1;
       expect((await receiver.post(body, { token })).status).toBe(200);
     }
     expect((await receiver.post(textMessage())).status).toBe(200);
     expect(await receiver.jobs()).toHaveLength(0);
+    const records = await receiver.recordJobs();
+    expect(records.map((j) => j.data.typeWebhook).sort()).toEqual(
+      [...Object.keys(OTHER_TYPES), 'incomingMessageReceived'].sort(),
+    );
     expect(await receiver.quarantine.size()).toBe(0);
 
     const metrics = await receiver.metricsText();
     for (const type of Object.keys(OTHER_TYPES)) {
       expect(
-        metricValue(metrics, 'archiver_webhooks_total', { type, outcome: 'ignored' }),
+        metricValue(metrics, 'archiver_webhooks_total', { type, outcome: 'accepted' }),
       ).toBeGreaterThanOrEqual(1);
     }
     expect(
       metricValue(metrics, 'archiver_webhooks_total', {
         type: 'incomingMessageReceived',
-        outcome: 'ignored',
+        outcome: 'accepted',
       }),
     ).toBeGreaterThanOrEqual(1);
     expect(

@@ -25,9 +25,16 @@ import { createHostGuard } from './download-hosts.js';
 import { createObjectStore } from './storage/s3.js';
 import { createWorkerCustody } from './custody.js';
 import { createArchiveWorker } from './worker.js';
+import { createRecordProcessor } from './jobs/record-event.js';
+import { createRecordWorker } from './record-worker.js';
 import { startBackfillWorker } from './backfill-worker.js';
 
-export type RunningWorker = { port: number; worker: Worker; stop(): Promise<void> };
+export type RunningWorker = {
+  port: number;
+  worker: Worker;
+  recordWorker: Worker;
+  stop(): Promise<void>;
+};
 
 /**
  * Wires one worker process: Redis, S3, Green-API clients, the archive worker, the periodic
@@ -130,6 +137,21 @@ export async function startWorker(
     logger,
     telemetry: opts.telemetry,
   });
+  const recordWorker = createRecordWorker({
+    connection,
+    config,
+    processor: createRecordProcessor({
+      prefix: config.s3.prefix,
+      // Write-once (nothing found is replaced) and entered in the custody log.
+      putRecordOnce: async (key, record) => ({
+        written: (await store.putRecord(key, record)).written,
+      }),
+      metrics,
+      logger: logger.child({ component: 'record' }),
+    }),
+    logger,
+    telemetry: opts.telemetry,
+  });
   await custody.start();
   const server = createHealthServer({
     registry: metrics.registry,
@@ -142,9 +164,13 @@ export async function startWorker(
   return {
     port,
     worker,
+    recordWorker,
     async stop() {
       server.close();
-      await closeGracefully(worker, config.shutdownTimeoutMs, logger);
+      await Promise.all([
+        closeGracefully(worker, config.shutdownTimeoutMs, logger),
+        closeGracefully(recordWorker, config.shutdownTimeoutMs, logger),
+      ]);
       await backfillWorker.close();
       await custody.close();
       await queue.close();

@@ -17,3 +17,5 @@ export * from './s3.js';
 export * from './backfill.js';
 export * from './telemetry.js';
 export * from './health-server.js';
+export * from './record-job.js';
+export * from './record-job-writer.js';

@@ -8,6 +8,14 @@ import { jobFromWebhook, resolveKind } from './job.js';
 import { createJobWriter, type JobWriter } from './job-writer.js';
 import { createQuarantine, type Quarantine } from './quarantine.js';
 import { archiverKeys, createArchiveQueue, type ArchiveQueue } from './queue.js';
+import {
+  createRecordQueue,
+  receivedOf,
+  recordJobFromEvent,
+  recordJobFromMessage,
+  type RecordQueue,
+} from './record-job.js';
+import { createRecordJobWriter, type RecordJobWriter } from './record-job-writer.js';
 
 export type IngestOutcome =
   | { outcome: 'accepted' | 'duplicate'; jobId: string; typeWebhook: string; idInstance: string }
@@ -23,12 +31,15 @@ export type IngestOutcome =
 export type IngestSource = 'webhook' | 'poll' | 'replay';
 
 /**
- * Classify → enqueue a file job / count a known type / quarantine the rest. Shared by the
- * webhook receiver, the poller and quarantine replay, so every path treats a body the same.
- * The caller has authenticated the body. Throws only when Redis could not store it.
+ * Classify → enqueue a file job (which writes the file and its record) / a record job for
+ * every other message and event / quarantine the rest. Shared by the webhook receiver, the
+ * poller and quarantine replay, so every path treats a body the same. The caller has
+ * authenticated the body. Throws only when Redis could not store it. `ignored` is no longer
+ * produced: every known body is kept (docs/conversation.md).
  */
 export function createIngestor(deps: {
   writer: JobWriter;
+  records: RecordJobWriter;
   quarantine: Quarantine;
   instances: Map<string, InstanceConfig>;
 }) {
@@ -38,9 +49,6 @@ export function createIngestor(deps: {
     source: IngestSource,
   ): Promise<IngestOutcome> {
     const result = classifyWebhook(body);
-    if (result.kind === 'ignored') {
-      return { outcome: 'ignored', typeWebhook: result.typeWebhook, idInstance: result.idInstance };
-    }
     if (result.kind === 'unrecognised') {
       const quarantineId = await deps.quarantine.add({
         receivedAt: Date.now(),
@@ -57,16 +65,30 @@ export function createIngestor(deps: {
         idInstance: result.idInstance,
       };
     }
+    // A polled notification's body was re-serialised from the poll response: its hash is
+    // of those bytes, said so by `exact: false`.
+    const received = receivedOf(rawText, source !== 'poll');
+    if (result.kind === 'event') {
+      const { event } = result;
+      const instance = deps.instances.get(event.instanceData.idInstance);
+      const kind = resolveKind(instance, event.instanceData.typeInstance);
+      const job = recordJobFromEvent(event, body, result.chatId, kind, source, received);
+      const written = await deps.records.write(job);
+      return { ...written, typeWebhook: event.typeWebhook, idInstance: job.idInstance };
+    }
     const { webhook } = result;
     const instance = deps.instances.get(webhook.instanceData.idInstance);
     const kind = resolveKind(instance, webhook.instanceData.typeInstance);
-    const job = jobFromWebhook(body, webhook, kind, source);
-    // A message time far ahead (or not a date) would park its job until a deadline years
-    // away; the worker refuses such a job too, for the journal's path.
-    const implausible = implausibleTimestamp(job);
+    // A message time far ahead (or not a date) would park a file job until a deadline years
+    // away and date any record's folder wrongly; the worker refuses such a job too, for the
+    // journal's path.
+    const implausible = implausibleTimestamp({
+      timestamp: webhook.timestamp,
+      receivedAt: Date.now(),
+    });
     if (implausible) {
       const quarantineId = await deps.quarantine.add({
-        receivedAt: job.receivedAt,
+        receivedAt: Date.now(),
         reason: implausible,
         idInstance: webhook.instanceData.idInstance,
         typeWebhook: webhook.typeWebhook,
@@ -80,7 +102,10 @@ export function createIngestor(deps: {
         idInstance: webhook.instanceData.idInstance,
       };
     }
-    const written = await deps.writer.write(job);
+    const written =
+      result.kind === 'file'
+        ? await deps.writer.write({ ...jobFromWebhook(body, webhook, kind, source), received })
+        : await deps.records.write(recordJobFromMessage(webhook, body, kind, source, received));
     return {
       ...written,
       typeWebhook: webhook.typeWebhook,
@@ -99,7 +124,7 @@ export type Ingest = ReturnType<typeof createIngestor>;
 export function createIngestPath(
   redis: RedisClient,
   config: Pick<Config, 'queuePrefix' | 'instances' | 'retentionDays' | 'quarantineMax'>,
-  opts: { telemetry?: Telemetry; queue?: ArchiveQueue } = {},
+  opts: { telemetry?: Telemetry; queue?: ArchiveQueue; recordQueue?: RecordQueue } = {},
 ) {
   const keys = archiverKeys(config.queuePrefix);
   const queue = opts.queue ?? createArchiveQueue(redis, config.queuePrefix, opts.telemetry);
@@ -110,7 +135,10 @@ export function createIngestPath(
     keys,
     retentionDays: retentionResolver(instances, config.retentionDays),
   });
+  const recordQueue =
+    opts.recordQueue ?? createRecordQueue(redis, config.queuePrefix, opts.telemetry);
+  const records = createRecordJobWriter(recordQueue);
   const quarantine = createQuarantine(redis, keys, config.quarantineMax);
-  const ingest = createIngestor({ writer, quarantine, instances });
-  return { keys, queue, instances, writer, quarantine, ingest };
+  const ingest = createIngestor({ writer, records, quarantine, instances });
+  return { keys, queue, recordQueue, instances, writer, records, quarantine, ingest };
 }

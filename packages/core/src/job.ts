@@ -11,6 +11,7 @@ import {
   type MessageWebhook,
 } from '@archiver/greenapi';
 import type { InstanceConfig } from './instances.js';
+import { receivedSchema } from './sidecar.js';
 import { keepMessage, readKeptMessage } from './kept-message.js';
 
 export const ARCHIVE_JOB = 'archive-file';
@@ -40,6 +41,8 @@ export const archiveJobSchema = z.object({
   graceUntil: z.number().optional(),
   /** A downloadFile slot reserved in the rate limiter (Redis clock, ms), kept across a delay. */
   slotAt: z.number().optional(),
+  /** The SHA-256 and length of the bytes received, for the record; none from the journals. */
+  received: receivedSchema.optional(),
 });
 
 /** A job's data as BullMQ stores it. */
@@ -75,6 +78,7 @@ export function storedJobData(job: ArchiveJob): ArchiveJobData {
   if (job.lastError !== undefined) data.lastError = job.lastError;
   if (job.graceUntil !== undefined) data.graceUntil = job.graceUntil;
   if (job.slotAt !== undefined) data.slotAt = job.slotAt;
+  if (job.received !== undefined) data.received = job.received;
   return data;
 }
 

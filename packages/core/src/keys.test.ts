@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { objectKeys, safeSegment } from './keys.js';
+import { chatDayFolder, eventKey, messageFolder, objectKeys, safeSegment } from './keys.js';
 
 const base = {
   prefix: 'archive/',
@@ -65,5 +65,37 @@ describe('safeSegment', () => {
   it('distinguishes names that differ only in replaced characters', () => {
     expect(safeSegment('a/b')).not.toBe(safeSegment('a\\b'));
     expect(safeSegment('a/b')).not.toBe('a_b');
+  });
+});
+
+describe('eventKey', () => {
+  const event = {
+    prefix: 'archive/',
+    kind: 'whatsapp' as const,
+    idInstance: '1101000001',
+    timestamp: 1705473041,
+    typeWebhook: 'outgoingMessageStatus',
+    digest: '0123456789abcdef0123456789abcdef',
+  };
+
+  it('puts a chat event in the chat day folder, time first', () => {
+    expect(eventKey({ ...event, chatId: '71234567890@c.us' })).toBe(
+      'archive/whatsapp/1101000001/71234567890@c.us/2024/01/17/_events/063041-outgoingMessageStatus-0123456789abcdef.json',
+    );
+  });
+
+  it('puts an event that names no chat under the instance', () => {
+    expect(eventKey({ ...event, chatId: undefined, typeWebhook: 'stateInstanceChanged' })).toBe(
+      'archive/whatsapp/1101000001/_instance/2024/01/17/063041-stateInstanceChanged-0123456789abcdef.json',
+    );
+  });
+
+  it('never lets a chat or message id take one of the archiver own names', () => {
+    const chat = chatDayFolder({ ...base, chatId: '_instance' });
+    expect(chat).toMatch(/\/1101000001\/_instance~[0-9a-f]{10}\/2024\//);
+    const folder = messageFolder({ ...base, idMessage: '_events' });
+    expect(folder).toMatch(/\/17\/_events~[0-9a-f]{10}\/$/);
+    // Ids not starting with `_` keep their name.
+    expect(messageFolder(base)).toMatch(/\/17\/ABC\/$/);
   });
 });

@@ -20,13 +20,70 @@ export type KeyParts = {
   mimeType?: string;
 };
 
+/** `{prefix}{kind}/{idInstance}/{chatId}/{YYYY}/{MM}/{DD}/`: one chat's day (UTC). */
+export function chatDayFolder(
+  p: Pick<KeyParts, 'prefix' | 'kind' | 'idInstance' | 'chatId' | 'timestamp'>,
+): string {
+  return `${instanceFolder(p)}${idSegment(p.chatId)}/${datePath(p.timestamp)}/`;
+}
+
 /** The folder of one message: `{prefix}{kind}/{idInstance}/{chatId}/{YYYY}/{MM}/{DD}/{idMessage}/`. */
 export function messageFolder(p: Omit<KeyParts, 'fileName' | 'mimeType'>): string {
+  return `${chatDayFolder(p)}${idSegment(p.idMessage)}/`;
+}
+
+/** Where a chat's other events sit in its day folder (docs/conversation.md §3). */
+export const EVENTS_FOLDER = '_events';
+/** Where the events of an instance that name no chat sit, in place of a chat. */
+export const INSTANCE_FOLDER = '_instance';
+
+export type EventKeyParts = Pick<KeyParts, 'prefix' | 'kind' | 'idInstance' | 'timestamp'> & {
+  /** Undefined: an event of the instance. */
+  chatId: string | undefined;
+  typeWebhook: string;
+  /** Hex digest of the event's kept body: the same event always gets the same key. */
+  digest: string;
+};
+
+/**
+ * `…/{chatId}/{YYYY}/{MM}/{DD}/_events/{HHMMSS}-{typeWebhook}-{digest16}.json`, or for an
+ * event of the instance `…/{idInstance}/_instance/{YYYY}/{MM}/{DD}/{HHMMSS}-….json`. The time
+ * first, so a day's listing is in time order.
+ */
+export function eventKey(p: EventKeyParts): string {
+  const folder =
+    p.chatId === undefined
+      ? `${instanceFolder(p)}${INSTANCE_FOLDER}/${datePath(p.timestamp)}/`
+      : `${chatDayFolder({ ...p, chatId: p.chatId })}${EVENTS_FOLDER}/`;
   const date = new Date(p.timestamp * 1000);
+  const time = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join('');
+  return `${folder}${time}-${safeSegment(p.typeWebhook)}-${p.digest.slice(0, 16)}.json`;
+}
+
+function instanceFolder(p: Pick<KeyParts, 'prefix' | 'kind' | 'idInstance'>): string {
+  return `${p.prefix}${p.kind}/${safeSegment(p.idInstance)}/`;
+}
+
+function datePath(timestamp: number): string {
+  const date = new Date(timestamp * 1000);
   const yyyy = String(date.getUTCFullYear()).padStart(4, '0');
   const mm = String(date.getUTCMonth() + 1).padStart(2, '0');
   const dd = String(date.getUTCDate()).padStart(2, '0');
-  return `${p.prefix}${p.kind}/${safeSegment(p.idInstance)}/${safeSegment(p.chatId)}/${yyyy}/${mm}/${dd}/${safeSegment(p.idMessage)}/`;
+  return `${yyyy}/${mm}/${dd}`;
+}
+
+/**
+ * A chat or message id as a segment. Names starting with `_` are the archiver's own
+ * (`_events`, `_instance`): an id that starts so (no real one does) gets a hashed name, so it
+ * can never be taken for one of them.
+ */
+function idSegment(name: string): string {
+  const safe = safeSegment(name);
+  if (!safe.startsWith('_') || safe !== name) return safe;
+  const suffix = `~${shortHash(name)}`;
+  return cutKeepingExtension(safe, MAX_SEGMENT_BYTES - byteLength(suffix), suffix);
 }
 
 /** Deterministic keys: the same message always maps to the same two objects. */

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-export const SIDECAR_STATUSES = ['archived', 'permanent_failure', 'expired'] as const;
+/**
+ * `recorded`: a message without a file (text, edit, deletion, reaction, poll, …), kept as its
+ * record alone (docs/conversation.md §2). The other three are a file message's outcomes.
+ */
+export const SIDECAR_STATUSES = ['archived', 'permanent_failure', 'expired', 'recorded'] as const;
 export type SidecarStatus = (typeof SIDECAR_STATUSES)[number];
 
 /** Short reason codes of records without a file (docs/storage.md §3). */
@@ -12,6 +16,18 @@ export type FailureCode =
   | 'invalid_job'
   | 'deadline_passed'
   | 'implausible_timestamp';
+
+/**
+ * The exact bytes the archiver received for a body: their SHA-256 (hex) and length. `exact` is
+ * false where no such bytes existed (a journal item or polled notification, re-serialised).
+ */
+export const receivedSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  exact: z.boolean(),
+});
+
+export type Received = z.infer<typeof receivedSchema>;
 
 /**
  * `message.json`: the proof of what was archived, or of why not. Readers (verify, report)
@@ -37,7 +53,36 @@ export const sidecarSchema = z.looseObject({
   archivedAt: z.string().optional(),
   endedAt: z.string().optional(),
   source: z.string().optional(),
+  /** The message this one edits, deletes, reacts to, votes in or quotes. */
+  stanzaId: z.string().optional(),
+  recordedAt: z.string().optional(),
+  /** Records written before every body was kept have none. */
+  received: receivedSchema.optional(),
   message: z.record(z.string(), z.unknown()),
 });
+
+/**
+ * An event's record (`…/_events/…json`, `…/_instance/…`): a status, call, instance state or
+ * quota notice, with the body as received beside the fields that placed it.
+ */
+export const eventRecordSchema = z.looseObject({
+  record: z.literal('event'),
+  idInstance: z.string(),
+  kind: z.enum(['whatsapp', 'max']),
+  typeWebhook: z.string(),
+  /** UNIX seconds: the event's own time, or when it was received where it names none. */
+  timestamp: z.number(),
+  timestampFrom: z.enum(['event', 'received']),
+  /** Undefined for an event of the instance. */
+  chatId: z.string().optional(),
+  /** The message a status names, or the call's id. */
+  idMessage: z.string().optional(),
+  source: z.string(),
+  recordedAt: z.string(),
+  received: receivedSchema.optional(),
+  message: z.record(z.string(), z.unknown()),
+});
+
+export type EventRecord = z.infer<typeof eventRecordSchema>;
 
 export type Sidecar = z.infer<typeof sidecarSchema>;

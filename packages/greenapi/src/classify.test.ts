@@ -70,16 +70,20 @@ describe('classifyWebhook', () => {
     expect(result.kind === 'file' && result.tooLarge).toBe(true);
   });
 
-  it('ignores a text message and known non-file types', () => {
-    const text = {
-      ...waDocument,
-      messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: 'hi' } },
-    };
-    expect(classifyWebhook(text)).toEqual({
-      kind: 'ignored',
-      typeWebhook: 'incomingMessageReceived',
-      idInstance: '1101000001',
-    });
+  it('keeps every other message as a message, known typeMessage or not', () => {
+    for (const messageData of [
+      { typeMessage: 'textMessage', textMessageData: { textMessage: 'hi' } },
+      { typeMessage: 'editedMessage', editedMessageData: { textMessage: 'x', stanzaId: 'A' } },
+      { typeMessage: 'deletedMessage', deletedMessageData: { stanzaId: 'A' } },
+      { typeMessage: 'somethingNobodySawYet', somethingData: { n: 1 } },
+    ]) {
+      const result = classifyWebhook({ ...waDocument, messageData });
+      expect(result.kind).toBe('message');
+      if (result.kind === 'message') expect(result.webhook.messageData).toEqual(messageData);
+    }
+  });
+
+  it('keeps statuses and calls as events of their chat, the rest of the instance', () => {
     const status = {
       typeWebhook: 'outgoingMessageStatus',
       chatId: '71234567890@c.us',
@@ -88,13 +92,17 @@ describe('classifyWebhook', () => {
       idMessage: '3EB0608D6A2901063D63',
       status: 'noAccount',
     };
-    expect(classifyWebhook(status).kind).toBe('ignored');
+    expect(classifyWebhook(status)).toMatchObject({ kind: 'event', chatId: '71234567890@c.us' });
+    const call = { ...status, typeWebhook: 'incomingCall', chatId: undefined, from: '7@c.us' };
+    expect(classifyWebhook(call)).toMatchObject({ kind: 'event', chatId: '7@c.us' });
     const quota = {
       typeWebhook: 'quotaExceeded',
       instanceData: { idInstance: 3100000000 },
       quotaData: {},
     };
-    expect(classifyWebhook(quota).kind).toBe('ignored');
+    expect(classifyWebhook(quota)).toMatchObject({ kind: 'event', chatId: undefined });
+    // A chat of the wrong type is a shape nobody documented: quarantined, not filed anywhere.
+    expect(classifyWebhook({ ...status, chatId: 42 }).kind).toBe('unrecognised');
   });
 
   it('calls unknown types, broken shapes and file types without payload unrecognised', () => {

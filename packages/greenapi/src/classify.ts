@@ -9,11 +9,15 @@ import {
   otherWebhookSchema,
   type FileMessageData,
   type MessageWebhook,
+  type OtherWebhook,
 } from './schemas/webhooks.js';
 
 export type InstanceKind = 'whatsapp' | 'max';
 
-/** What a webhook body is, as far as archiving goes. */
+/**
+ * What a webhook body is, as far as archiving goes: a file to download (and record), any other
+ * message to record, an event to record beside the chat's messages, or a shape nobody knows.
+ */
 export type Classification =
   | {
       kind: 'file';
@@ -22,7 +26,10 @@ export type Classification =
       /** `{{SWE002}}`: Green-API could not fetch the file (> 100 MB); nothing to download. */
       tooLarge: boolean;
     }
-  | { kind: 'ignored'; typeWebhook: string; idInstance: string }
+  /** Every other typeMessage, known or not: text, edits, deletions, reactions, polls, … */
+  | { kind: 'message'; webhook: MessageWebhook }
+  /** `chatId` is the chat it belongs to; undefined for an event of the instance. */
+  | { kind: 'event'; event: OtherWebhook; chatId: string | undefined }
   | { kind: 'unrecognised'; reason: string; typeWebhook?: string; idInstance?: string };
 
 const messageTypes = new Set<string>(MESSAGE_WEBHOOK_TYPES);
@@ -57,7 +64,7 @@ export function classifyWebhook(body: unknown): Classification {
   if (otherTypes.has(typeWebhook)) {
     const parsed = otherWebhookSchema.safeParse(body);
     return parsed.success
-      ? { kind: 'ignored', typeWebhook, idInstance: parsed.data.instanceData.idInstance }
+      ? { kind: 'event', event: parsed.data, chatId: parsed.data.chatId ?? parsed.data.from }
       : { kind: 'unrecognised', reason: describeIssues(parsed.error), typeWebhook, idInstance };
   }
   return { kind: 'unrecognised', reason: 'unknown typeWebhook', typeWebhook, idInstance };
@@ -87,7 +94,7 @@ function classifyMessage(
       idInstance,
     };
   }
-  return { kind: 'ignored', typeWebhook, idInstance: webhook.instanceData.idInstance };
+  return { kind: 'message', webhook };
 }
 
 function describeIssues(error: z.ZodError): string {

@@ -4,3 +4,4 @@ export * from './schemas/responses.js';
 export * from './classify.js';
 export * from './errors.js';
 export * from './client.js';
+export * from './message-content.js';

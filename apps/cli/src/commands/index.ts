@@ -6,6 +6,7 @@ import { reportCommand } from './report.js';
 import { sealCommand } from './seal.js';
 import { retryFailedCommand } from './retry-failed.js';
 import { statusCommand } from './status.js';
+import { transcriptCommand } from './transcript.js';
 import { verifyCommand } from './verify.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   backfillCommand,
   sealCommand,
   proveCommand,
+  transcriptCommand,
 ];

@@ -91,6 +91,11 @@ export async function startReceiver(opts: HarnessOptions) {
       });
     },
 
+    /** Every record job (messages without a file, events) in any state. */
+    recordJobs() {
+      return services.recordQueue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
+    },
+
     async metricsText() {
       return (await fetch(`${url}/metrics`)).text();
     },

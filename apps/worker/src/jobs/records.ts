@@ -1,4 +1,5 @@
-import type { ArchiveJob, FailureCode, Sidecar } from '@archiver/core';
+import type { ArchiveJob, EventRecord, FailureCode, RecordJobData, Sidecar } from '@archiver/core';
+import { referenceOf } from '@archiver/greenapi';
 
 /** `message`: the job's kept body, unpacked (readKeptMessage). */
 type Common = { data: ArchiveJob; message: Record<string, unknown>; attempts: number };
@@ -15,6 +16,55 @@ function base({ data, message, attempts }: Common) {
     fileName: data.fileName,
     attempts,
     source: data.source,
+    stanzaId: stanzaIdOf(message),
+    received: data.received,
+    message,
+  };
+}
+
+/** A quoted file (a reply with an image) names the message it answers, as a text would. */
+function stanzaIdOf(message: Record<string, unknown>): string | undefined {
+  const messageData = message.messageData;
+  if (typeof messageData !== 'object' || messageData === null) return undefined;
+  return referenceOf(messageData as Record<string, unknown>)?.stanzaId;
+}
+
+type RecordCommon = { data: RecordJobData; message: Record<string, unknown>; attempts: number };
+
+/** The record of a message without a file: `message.json`, as a file's, with no object. */
+export function messageRecord({ data, message, attempts }: RecordCommon): Sidecar {
+  return {
+    status: 'recorded',
+    idInstance: data.idInstance,
+    chatId: data.chatId ?? '',
+    idMessage: data.idMessage ?? '',
+    kind: data.kind,
+    typeWebhook: data.typeWebhook,
+    typeMessage: data.typeMessage ?? '',
+    timestamp: data.timestamp,
+    stanzaId: data.stanzaId,
+    attempts,
+    source: data.source,
+    recordedAt: new Date().toISOString(),
+    received: data.received,
+    message,
+  };
+}
+
+/** The record of an event: a status, a call, an instance's state or quota notice. */
+export function eventRecord({ data, message }: RecordCommon): EventRecord {
+  return {
+    record: 'event',
+    idInstance: data.idInstance,
+    kind: data.kind,
+    typeWebhook: data.typeWebhook,
+    timestamp: data.timestamp,
+    timestampFrom: data.timestampFrom ?? 'event',
+    chatId: data.chatId,
+    idMessage: data.idMessage,
+    source: data.source,
+    recordedAt: new Date().toISOString(),
+    received: data.received,
     message,
   };
 }

@@ -8,7 +8,10 @@ export const MESSAGE_WEBHOOK_TYPES = [
   'outgoingAPIMessageReceived',
 ] as const;
 
-/** Known types that never carry a file: answered 200 and counted, not archived. */
+/**
+ * Known types that are not messages: each is kept as an event of its chat (`chatId`, or `from`
+ * for calls) or of the instance when it names no chat (docs/conversation.md §3).
+ */
 export const OTHER_WEBHOOK_TYPES = [
   'outgoingMessageStatus',
   'stateInstanceChanged',
@@ -27,6 +30,35 @@ export const FILE_MESSAGE_TYPES = [
   'documentMessage',
   'audioMessage',
   'stickerMessage',
+] as const;
+
+/**
+ * typeMessage values documented for the three message webhooks (docs/greenapi.md §12). Only
+ * used to name and count them: a value not listed here is kept all the same.
+ */
+export const KNOWN_MESSAGE_TYPES = [
+  'textMessage',
+  'extendedTextMessage',
+  'quotedMessage',
+  ...FILE_MESSAGE_TYPES,
+  'locationMessage',
+  'contactMessage',
+  'contactsArrayMessage',
+  'buttonsMessage',
+  'listMessage',
+  'templateMessage',
+  'buttonsResponseMessage',
+  'listResponseMessage',
+  'templateButtonsReplyMessage',
+  'groupInviteMessage',
+  'reactionMessage',
+  'pollMessage',
+  'pollUpdateMessage',
+  'editedMessage',
+  'deletedMessage',
+  'interactiveButtons',
+  'interactiveButtonsReply',
+  'interactiveButtonReply',
 ] as const;
 
 export type MessageWebhookType = (typeof MESSAGE_WEBHOOK_TYPES)[number];
@@ -71,11 +103,18 @@ export const messageWebhookSchema = z.looseObject({
   }),
 });
 
-/** The envelope shared by the non-file types; their own fields vary and are not needed. */
+/**
+ * The envelope shared by the other types. Only what places the event is read: its chat
+ * (`chatId` for statuses, `from` for calls) and the message it names; the rest is kept as it
+ * came. A chat or id of the wrong type is a shape we do not know (quarantined).
+ */
 export const otherWebhookSchema = z.looseObject({
   typeWebhook: z.enum(OTHER_WEBHOOK_TYPES),
   instanceData: instanceDataSchema,
   timestamp: timestampSchema.optional(),
+  chatId: z.string().min(1).optional(),
+  from: z.string().min(1).optional(),
+  idMessage: z.string().min(1).optional(),
 });
 
 export type FileMessageData = z.infer<typeof fileMessageDataSchema>;

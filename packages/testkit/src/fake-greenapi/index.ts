@@ -2,3 +2,4 @@ export { startFakeGreenApi, type FakeGreenApi, type FakeGreenApiOptions } from '
 export type * from './types.js';
 export * from './webhooks.js';
 export * from './service-webhooks.js';
+export * from './conversation.js';

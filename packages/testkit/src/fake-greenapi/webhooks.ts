@@ -50,7 +50,7 @@ export type TextWebhook = MessageEnvelope & {
   messageData: { typeMessage: 'textMessage'; textMessageData: { textMessage: string } };
 };
 
-type MessageOptions = InstanceRef & {
+export type MessageOptions = InstanceRef & {
   typeWebhook?: MessageWebhookType;
   chatId: string;
   idMessage: string;
@@ -150,6 +150,16 @@ export function textWebhook(o: MessageOptions & { textMessage: string }): TextWe
     ...envelope(o),
     messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: o.textMessage } },
   };
+}
+
+/**
+ * A message webhook of any `typeMessage`: the envelope of the documented samples around the
+ * given `messageData` (text, edits, deletions, polls, reactions, an unknown type, …).
+ */
+export function messageWebhook<D extends { typeMessage: string }>(
+  o: MessageOptions & { messageData: D },
+): MessageEnvelope & { messageData: D } {
+  return { ...envelope(o), messageData: o.messageData };
 }
 
 /** The flat journal item Green-API keeps for the same message (docs/greenapi.md §8). */

@@ -1,0 +1,65 @@
+import { HELP_OPTION, instanceId, oneOf, parseCommandArgs, required } from '../args.js';
+import { dayRange, parseDay } from '../dates.js';
+import { s3Of } from '../deps.js';
+import { chatTimeline, formatEntry } from '../transcript.js';
+import { EXIT, type Command } from './command.js';
+
+const HELP = `Usage: archiver transcript --instance ID --chat CHAT [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--format text|json]
+
+The chat's timeline, read from S3 alone: every message, file, edit, deletion, reaction, poll
+vote, delivery status and call, in time order (UTC). Edits show the text they replaced,
+deletions the text deleted, reactions and votes the message they are on. Memory stays flat
+however long the chat: one day is read at a time (progress on stderr).
+
+Options:
+  --instance ID      the idInstance, required
+  --chat CHAT        the chatId as Green-API sends it (71234567890@c.us, -10000000000000), required
+  --since DATE       first UTC day (inclusive)
+  --until DATE       last UTC day (inclusive)
+  --format FORMAT    text (default) or json (one JSON object per line)
+  -h, --help         this help
+`;
+
+export const transcriptCommand: Command = {
+  name: 'transcript',
+  summary: "a chat's timeline (messages, edits, deletions, files, statuses, calls) from S3",
+  help: HELP,
+  parse(argv) {
+    const { values } = parseCommandArgs(argv, {
+      ...HELP_OPTION,
+      instance: { type: 'string' },
+      chat: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' },
+    });
+    if (values.help) return 'help';
+    const idInstance = required('instance', instanceId('instance', values.instance));
+    const chatId = required('chat', values.chat);
+    const range = dayRange(parseDay('since', values.since), parseDay('until', values.until));
+    const format = oneOf('format', values.format, ['text', 'json'] as const) ?? 'text';
+    return async (deps) => {
+      const { bucket, prefix } = s3Of(deps.config);
+      let total = 0;
+      const timeline = chatTimeline(deps.s3, {
+        bucket,
+        prefix,
+        idInstance,
+        chatId,
+        ...range,
+        onDay: (day, n) => {
+          total += n;
+          deps.err.write(`transcript: ${day}: ${n} records (${total} so far)\n`);
+        },
+      });
+      for await (const entry of timeline) {
+        const line = format === 'json' ? JSON.stringify(entry) : formatEntry(entry);
+        if (!deps.out.write(`${line}\n`)) {
+          await new Promise((resolve) => deps.out.once('drain', resolve));
+        }
+      }
+      deps.err.write(`transcript: ${total} records\n`);
+      return EXIT.ok;
+    };
+  },
+};

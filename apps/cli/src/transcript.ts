@@ -1,0 +1,238 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { chatDayFolder, eventRecordSchema, sidecarSchema } from '@archiver/core';
+import { messageText, referenceOf, type Relation } from '@archiver/greenapi';
+import { forEachLimit } from './pool.js';
+
+/**
+ * A chat's timeline read from S3 alone (docs/conversation.md §6): the chat's listing is
+ * streamed, and one day's records at a time are read, sorted and printed, so memory
+ * holds one day, plus the texts of the last MAX_REMEMBERED messages (for edits, deletions and
+ * reactions that name an earlier one), never the whole chat.
+ */
+
+const KINDS = ['whatsapp', 'max'] as const;
+const READ_CONCURRENCY = 8;
+/** Texts kept for messages named later by an edit, deletion, reaction or vote. */
+export const MAX_REMEMBERED = 50_000;
+/** A remembered text is cut here: enough to recognise it, bounded in memory. */
+const REMEMBERED_CHARS = 500;
+
+export type TimelineEntry = {
+  time: string;
+  timestamp: number;
+  direction: 'in' | 'out' | 'event';
+  kind: string;
+  key: string;
+  type: string;
+  idMessage?: string;
+  sender?: string;
+  senderName?: string;
+  text?: string;
+  file?: { status: string; key?: string; size?: number; sha256?: string; reason?: string };
+  /** For an edit, deletion, reaction, vote or reply: the message named, and its text then. */
+  refersTo?: { idMessage: string; relation: Relation; text?: string };
+  /** Event fields: a status's value, a call's status, an instance's state. */
+  status?: string;
+};
+
+export type TimelineOptions = {
+  bucket: string;
+  prefix: string;
+  idInstance: string;
+  chatId: string;
+  since?: string;
+  until?: string;
+  onDay?: (day: string, entries: number) => void;
+};
+
+/** The timeline, day by day, in time order within each day. */
+export async function* chatTimeline(
+  s3: S3Client,
+  opts: TimelineOptions,
+): AsyncGenerator<TimelineEntry> {
+  const remembered = new Map<string, string | undefined>();
+  for (const kind of KINDS) {
+    const chatFolder = chatDayFolder({
+      prefix: opts.prefix,
+      kind,
+      idInstance: opts.idInstance,
+      chatId: opts.chatId,
+      timestamp: 0,
+    }).replace(/\d{4}\/\d{2}\/\d{2}\/$/, '');
+    for await (const { day, keys } of listDays(s3, opts.bucket, chatFolder, opts)) {
+      const entries = await readDay(s3, opts.bucket, keys, kind);
+      opts.onDay?.(day, entries.length);
+      for (const entry of entries) {
+        if (entry.refersTo) entry.refersTo.text = remembered.get(entry.refersTo.idMessage);
+        if (entry.idMessage && entry.direction !== 'event') {
+          const named = entry.refersTo;
+          // An edit replaces the text of the message it names; the rest are messages of their own.
+          if (named?.relation === 'edit') remember(remembered, named.idMessage, entry.text);
+          else if (named?.relation !== 'delete') remember(remembered, entry.idMessage, entry.text);
+        }
+        yield entry;
+      }
+    }
+  }
+}
+
+function remember(map: Map<string, string | undefined>, id: string, text: string | undefined) {
+  map.delete(id);
+  map.set(id, text?.slice(0, REMEMBERED_CHARS));
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value as string);
+}
+
+/**
+ * The chat's record keys grouped by day, one day at a time. Keys list in order and a day's
+ * folder sorts by its date, so one pass over the chat's listing (pages of 1,000, as `verify`
+ * lists) meets each day's keys together: only the current day's are held. `--since` starts
+ * the listing at its day; `--until` ends it after its day.
+ */
+async function* listDays(
+  s3: S3Client,
+  bucket: string,
+  chatFolder: string,
+  range: { since?: string; until?: string },
+): AsyncGenerator<{ day: string; keys: string[] }> {
+  let current: { day: string; keys: string[] } | undefined;
+  const startAfter = range.since ? `${chatFolder}${range.since.replaceAll('-', '/')}` : undefined;
+  for await (const key of listKeys(s3, bucket, chatFolder, startAfter)) {
+    const parts = key.slice(chatFolder.length).split('/');
+    const [yyyy, mm, dd, folder, name] = parts;
+    if (parts.length !== 5 || !/^\d{4}$/.test(yyyy ?? '') || !mm || !dd) continue;
+    const day = `${yyyy}-${mm}-${dd}`;
+    if (range.since && day < range.since) continue;
+    if (range.until && day > range.until) break;
+    const isRecord =
+      name === 'message.json' || (folder === '_events' && name?.endsWith('.json') === true);
+    if (!isRecord) continue;
+    if (current && current.day !== day) {
+      yield current;
+      current = undefined;
+    }
+    current ??= { day, keys: [] };
+    current.keys.push(key);
+  }
+  if (current) yield current;
+}
+
+/** Every key under `prefix` in order, one ListObjectsV2 page (≤ 1000 keys) at a time. */
+async function* listKeys(s3: S3Client, bucket: string, prefix: string, startAfter?: string) {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ContinuationToken: token,
+        StartAfter: token ? undefined : startAfter,
+      }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+async function readDay(s3: S3Client, bucket: string, keys: string[], kind: string) {
+  const entries: TimelineEntry[] = [];
+  await forEachLimit(keys, READ_CONCURRENCY, async (key) => {
+    const entry = toEntry(key, kind, await readJson(s3, bucket, key));
+    if (entry) entries.push(entry);
+  });
+  return entries.sort((a, b) => a.timestamp - b.timestamp || a.key.localeCompare(b.key));
+}
+
+async function readJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  try {
+    return JSON.parse((await res.Body?.transformToString('utf8')) ?? '') as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function toEntry(key: string, kind: string, json: unknown): TimelineEntry | undefined {
+  const message = sidecarSchema.safeParse(json);
+  if (message.success) {
+    const s = message.data;
+    const body = s.message;
+    const messageData = (body.messageData ?? {}) as Record<string, unknown>;
+    const senderData = (body.senderData ?? {}) as Record<string, unknown>;
+    const ref = referenceOf(messageData);
+    return {
+      time: isoTime(s.timestamp),
+      timestamp: s.timestamp,
+      direction: s.typeWebhook === 'incomingMessageReceived' ? 'in' : 'out',
+      kind,
+      key,
+      type: s.typeMessage,
+      idMessage: s.idMessage,
+      sender: typeof senderData.sender === 'string' ? senderData.sender : undefined,
+      senderName: typeof senderData.senderName === 'string' ? senderData.senderName : undefined,
+      text: messageText(messageData),
+      file:
+        s.status === 'recorded'
+          ? undefined
+          : {
+              status: s.status,
+              key: s.key,
+              size: s.size,
+              sha256: s.sha256,
+              reason: s.reason?.code,
+            },
+      refersTo: ref ? { idMessage: ref.stanzaId, relation: ref.relation } : undefined,
+    };
+  }
+  const event = eventRecordSchema.safeParse(json);
+  if (!event.success) return undefined;
+  const e = event.data;
+  const body = e.message;
+  const status = body.status ?? body.stateInstance;
+  return {
+    time: isoTime(e.timestamp),
+    timestamp: e.timestamp,
+    direction: 'event',
+    kind,
+    key,
+    type: e.typeWebhook,
+    idMessage: e.idMessage,
+    status: typeof status === 'string' ? status : undefined,
+  };
+}
+
+function isoTime(timestamp: number): string {
+  return new Date(timestamp * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** One line of the text transcript. */
+export function formatEntry(e: TimelineEntry): string {
+  const who =
+    e.direction === 'event' ? '' : ` ${e.sender ?? '?'}${e.senderName ? ` (${e.senderName})` : ''}`;
+  const head = `${e.time} ${e.direction.padEnd(5)}${who}`;
+  const quote = (t: string | undefined) =>
+    t === undefined ? '(text not in range)' : JSON.stringify(t);
+  if (e.direction === 'event') {
+    const about = e.idMessage ? ` ${e.idMessage}` : '';
+    return `${head} [${e.type}${e.status ? ` ${e.status}` : ''}]${about}`;
+  }
+  const r = e.refersTo;
+  switch (r?.relation) {
+    case 'edit':
+      return `${head} [edit ${e.idMessage} of ${r.idMessage}] ${quote(e.text)} (replaces ${quote(r.text)})`;
+    case 'delete':
+      return `${head} [deleted ${r.idMessage} by ${e.idMessage}] was ${quote(r.text)}`;
+    case 'reaction':
+      return `${head} [reaction ${e.idMessage} to ${r.idMessage}] ${e.text ?? '(removed)'} on ${quote(r.text)}`;
+    case 'pollUpdate':
+      return `${head} [votes ${e.idMessage} in ${r.idMessage}] ${e.text ?? ''} on ${quote(r.text)}`;
+    default: {
+      const reply = r ? ` (reply to ${r.idMessage} ${quote(r.text)})` : '';
+      const file = e.file
+        ? e.file.status === 'archived'
+          ? ` file ${e.file.key} ${e.file.size} bytes sha256 ${e.file.sha256}`
+          : ` file not archived: ${e.file.status}${e.file.reason ? ` (${e.file.reason})` : ''}`
+        : '';
+      return `${head} [${e.type} ${e.idMessage}]${reply}${e.text ? ` ${JSON.stringify(e.text)}` : ''}${file}`;
+    }
+  }
+}
