@@ -19,9 +19,13 @@ export type CustodyS3Config = {
  * number taken by another sealer is never overwritten, on S3 (which enforces the header)
  * and, but for a race of milliseconds, on servers that ignore it.
  */
-export function createCustodyStore(client: S3Client, config: CustodyS3Config) {
-  const bucket = config.bucket;
-  const protection = () => ({
+/**
+ * The Object Lock and encryption parameters of a PUT, the same for seals as for the archive's
+ * files and records, so a seal is never weaker than what it vouches for. The retention date
+ * is taken at each call: it counts from the write.
+ */
+export function objectProtection(config: Pick<CustodyS3Config, 'objectLock' | 'sse'>) {
+  return {
     ...(config.objectLock
       ? {
           ObjectLockMode: config.objectLock.mode,
@@ -31,7 +35,12 @@ export function createCustodyStore(client: S3Client, config: CustodyS3Config) {
     ...(config.sse
       ? { ServerSideEncryption: config.sse.type, SSEKMSKeyId: config.sse.kmsKeyId }
       : {}),
-  });
+  };
+}
+
+export function createCustodyStore(client: S3Client, config: CustodyS3Config) {
+  const bucket = config.bucket;
+  const protection = () => objectProtection(config);
 
   async function exists(key: string): Promise<boolean> {
     try {

@@ -9,6 +9,7 @@ import {
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { sidecarSchema, type S3Config, type Sidecar } from '@archiver/core';
+import { objectProtection } from '@archiver/custody';
 import { uploadStream } from './multipart.js';
 import { createRecordWriter, detectRecordWriteMode, type RecordWriteMode } from './records.js';
 import { isNotFound, isNotImplemented } from './s3-errors.js';
@@ -81,17 +82,7 @@ export function createObjectStore(
   }
 
   function protection() {
-    return {
-      ...(config.objectLock
-        ? {
-            ObjectLockMode: config.objectLock.mode,
-            ObjectLockRetainUntilDate: new Date(Date.now() + config.objectLock.days * 86_400_000),
-          }
-        : {}),
-      ...(config.sse
-        ? { ServerSideEncryption: config.sse.type, SSEKMSKeyId: config.sse.kmsKeyId }
-        : {}),
-    };
+    return objectProtection(config);
   }
 
   return {
