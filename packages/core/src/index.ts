@@ -19,3 +19,4 @@ export * from './telemetry.js';
 export * from './health-server.js';
 export * from './record-job.js';
 export * from './record-job-writer.js';
+export * from './pool.js';

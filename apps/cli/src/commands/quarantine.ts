@@ -1,8 +1,12 @@
-import { createIngestPath, createQuarantine, type QuarantineEntry } from '@archiver/core';
+import {
+  createIngestPath,
+  createQuarantine,
+  type QuarantineEntry,
+  forEachLimit,
+} from '@archiver/core';
 import { HELP_OPTION, parseCommandArgs, positiveInt, UsageError } from '../args.js';
 import { keysOf, type CliDeps } from '../deps.js';
 import { plural } from '../format.js';
-import { forEachLimit } from '../pool.js';
 import { EXIT, writeJson, type Command } from './command.js';
 
 const DEFAULT_LIMIT = 20;

@@ -3,7 +3,7 @@ import { HELP_OPTION, instanceId, oneOf, parseCommandArgs, required } from '../a
 import { csvLine } from '../csv.js';
 import { dayRange, inDayRange, parseDay, utcDay } from '../dates.js';
 import { s3Of, type CliDeps } from '../deps.js';
-import { forEachLimit, readAhead } from '../pool.js';
+import { forEachLimit, readAhead } from '@archiver/core';
 import { createProgress } from '../progress.js';
 import { listSidecars, readSidecar, type SidecarKey } from '../sidecars.js';
 import { EXIT, writeJson, type Command } from './command.js';

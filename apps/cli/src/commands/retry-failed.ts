@@ -1,6 +1,7 @@
 import {
   effectiveDeadline,
   instanceMap,
+  forEachLimit,
   readArchiveJob,
   retentionResolver,
   type ArchiveJobData,
@@ -10,7 +11,6 @@ import { keysOf, type CliDeps } from '../deps.js';
 import { scanFailedJobs, type FailedJobRef } from '../failed-jobs.js';
 import { reasonMatches } from '../failed-reason.js';
 import { formatTable, plural } from '../format.js';
-import { forEachLimit } from '../pool.js';
 import { createProgress } from '../progress.js';
 import { EXIT, type Command } from './command.js';
 

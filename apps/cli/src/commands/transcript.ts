@@ -1,7 +1,7 @@
 import { HELP_OPTION, instanceId, oneOf, parseCommandArgs, required } from '../args.js';
 import { dayRange, parseDay } from '../dates.js';
 import { s3Of } from '../deps.js';
-import { chatTimeline, formatEntry } from '../transcript.js';
+import { chatTimeline, formatEntry } from '@archiver/timeline';
 import { EXIT, type Command } from './command.js';
 
 const HELP = `Usage: archiver transcript --instance ID --chat CHAT [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--format text|json]

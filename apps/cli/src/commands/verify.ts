@@ -10,7 +10,7 @@ import { dayRange, inDayRange, parseDay, utcDay, type DayRange } from '../dates.
 import { custodyStoreOf, publicKeyOf } from '../custody-deps.js';
 import { s3Of, type CliDeps } from '../deps.js';
 import { formatBytes } from '../format.js';
-import { forEachLimit, readAhead } from '../pool.js';
+import { forEachLimit, readAhead } from '@archiver/core';
 import { createProgress } from '../progress.js';
 import {
   digestObject,

@@ -1,7 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { chatDayFolder, eventRecordSchema, sidecarSchema } from '@archiver/core';
+import { chatDayFolder, eventRecordSchema, forEachLimit, sidecarSchema } from '@archiver/core';
 import { messageText, referenceOf, type Relation } from '@archiver/greenapi';
-import { forEachLimit } from './pool.js';
 
 /**
  * A chat's timeline read from S3 alone (docs/conversation.md §6): the chat's listing is
@@ -202,37 +201,4 @@ function toEntry(key: string, kind: string, json: unknown): TimelineEntry | unde
 
 function isoTime(timestamp: number): string {
   return new Date(timestamp * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-/** One line of the text transcript. */
-export function formatEntry(e: TimelineEntry): string {
-  const who =
-    e.direction === 'event' ? '' : ` ${e.sender ?? '?'}${e.senderName ? ` (${e.senderName})` : ''}`;
-  const head = `${e.time} ${e.direction.padEnd(5)}${who}`;
-  const quote = (t: string | undefined) =>
-    t === undefined ? '(text not in range)' : JSON.stringify(t);
-  if (e.direction === 'event') {
-    const about = e.idMessage ? ` ${e.idMessage}` : '';
-    return `${head} [${e.type}${e.status ? ` ${e.status}` : ''}]${about}`;
-  }
-  const r = e.refersTo;
-  switch (r?.relation) {
-    case 'edit':
-      return `${head} [edit ${e.idMessage} of ${r.idMessage}] ${quote(e.text)} (replaces ${quote(r.text)})`;
-    case 'delete':
-      return `${head} [deleted ${r.idMessage} by ${e.idMessage}] was ${quote(r.text)}`;
-    case 'reaction':
-      return `${head} [reaction ${e.idMessage} to ${r.idMessage}] ${e.text ?? '(removed)'} on ${quote(r.text)}`;
-    case 'pollUpdate':
-      return `${head} [votes ${e.idMessage} in ${r.idMessage}] ${e.text ?? ''} on ${quote(r.text)}`;
-    default: {
-      const reply = r ? ` (reply to ${r.idMessage} ${quote(r.text)})` : '';
-      const file = e.file
-        ? e.file.status === 'archived'
-          ? ` file ${e.file.key} ${e.file.size} bytes sha256 ${e.file.sha256}`
-          : ` file not archived: ${e.file.status}${e.file.reason ? ` (${e.file.reason})` : ''}`
-        : '';
-      return `${head} [${e.type} ${e.idMessage}]${reply}${e.text ? ` ${JSON.stringify(e.text)}` : ''}${file}`;
-    }
-  }
 }
