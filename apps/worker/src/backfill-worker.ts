@@ -1,8 +1,8 @@
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import {
+  BACKFILL_CONCURRENCY,
   BACKFILL_QUEUE,
-  createBackfillProcessor,
   createBackfillQueue,
   scheduleBackfills,
   type Backfill,
@@ -10,14 +10,15 @@ import {
   type Config,
   type RedisClient,
 } from '@archiver/core';
+import { createReconcileProcessor } from './jobs/reconcile.js';
 
 export type RunningBackfillWorker = { close(): Promise<void> };
 
 /**
  * Periodic reconciliation from the journals (docs/architecture.md §6): (re)declares one job scheduler
  * per configured instance (or removes them when BACKFILL_INTERVAL_MINUTES or
- * BACKFILL_WINDOW_MINUTES is 0) and processes the `backfill` queue one run at a time: the
- * journals are read at 1 request/s anyway, so parallel runs would only wait on each other.
+ * BACKFILL_WINDOW_MINUTES is 0) and processes the `backfill` queue one run at a time
+ * (BACKFILL_CONCURRENCY).
  * `connection` must have `maxRetriesPerRequest: null` (a BullMQ Worker's requirement).
  */
 export async function startBackfillWorker(deps: {
@@ -40,10 +41,10 @@ export async function startBackfillWorker(deps: {
     scheduled.length > 0 ? 'backfill scheduled' : 'backfill off',
   );
 
-  const worker = new Worker(BACKFILL_QUEUE, createBackfillProcessor(deps.backfill), {
+  const worker = new Worker(BACKFILL_QUEUE, createReconcileProcessor(deps.backfill), {
     connection: deps.connection,
     prefix: deps.prefix,
-    concurrency: 1,
+    concurrency: BACKFILL_CONCURRENCY,
   });
   worker.on('error', (err) => log.error({ err }, 'backfill worker error'));
   worker.on('failed', (job: Job | undefined, err: Error) => {

@@ -1,7 +1,9 @@
 import { Worker, type Telemetry } from 'bullmq';
 import type { Logger } from 'pino';
 import {
+  KEEP_FAILED,
   RECORD_QUEUE,
+  jobWorkerOptions,
   retryDelay,
   type Config,
   type RecordJobData,
@@ -25,17 +27,10 @@ export function createRecordWorker(deps: {
 }): Worker<RecordJobData, RecordResult> {
   const { config } = deps;
   const worker = new Worker<RecordJobData, RecordResult>(RECORD_QUEUE, deps.processor, {
-    connection: deps.connection,
-    prefix: config.queuePrefix,
-    concurrency: config.workerConcurrency,
-    autorun: deps.autorun ?? true,
-    telemetry: deps.telemetry,
-    lockDuration: config.lockDurationMs,
-    stalledInterval: Math.max(1000, Math.floor(config.lockDurationMs / 2)),
-    maxStalledCount: 1000,
-    // Completed jobs are removed by their own option; failed ones (invalid data) stay for
-    // inspection as the archive queue's do.
-    removeOnFail: { age: 90 * 86_400, count: 100_000 },
+    ...jobWorkerOptions(deps.connection, config, deps),
+    // Completed jobs are removed by their own option (RECORD_JOB_OPTIONS); failed ones
+    // (invalid data) stay for inspection as the archive queue's do.
+    ...KEEP_FAILED,
     settings: {
       backoffStrategy: (attemptsMade: number) =>
         retryDelay(attemptsMade, { ...config.retry, deadlineMs: Number.POSITIVE_INFINITY }),

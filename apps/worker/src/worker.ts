@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   ARCHIVE_QUEUE,
   KEEP_FINISHED,
+  jobWorkerOptions,
   readArchiveJob,
   effectiveDeadline,
   retryDelay,
@@ -32,16 +33,7 @@ export function createArchiveWorker(deps: {
 }): Worker<ArchiveJobData, ArchiveResult> {
   const { config } = deps;
   const worker = new Worker<ArchiveJobData, ArchiveResult>(ARCHIVE_QUEUE, deps.processor, {
-    connection: deps.connection,
-    prefix: config.queuePrefix,
-    concurrency: config.workerConcurrency,
-    autorun: deps.autorun ?? true,
-    telemetry: deps.telemetry,
-    // A killed worker's jobs come back after the lock expires; stalls are not failures here
-    // (the deadline bounds a job, not a count).
-    lockDuration: config.lockDurationMs,
-    stalledInterval: Math.max(1000, Math.floor(config.lockDurationMs / 2)),
-    maxStalledCount: 1000,
+    ...jobWorkerOptions(deps.connection, config, deps),
     ...KEEP_FINISHED,
     settings: {
       backoffStrategy: (

@@ -1,4 +1,3 @@
-import { UnrecoverableError, type Job } from 'bullmq';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createGreenApiClient } from '@archiver/greenapi';
@@ -7,10 +6,8 @@ import {
   BackfillUnknownInstanceError,
   carriesFile,
   createBackfill,
-  createBackfillProcessor,
   scheduleBackfills,
   type BackfillDeps,
-  type BackfillSummary,
 } from './backfill.js';
 import type { InstanceConfig } from './instances.js';
 import { archiveJobId, type ArchiveJob } from './job.js';
@@ -264,37 +261,6 @@ describe('carriesFile', () => {
     ).toBe(true);
     expect(carriesFile({ typeMessage: 'textMessage', downloadUrl: '' })).toBe(false);
     expect(carriesFile({ typeMessage: 'extendedTextMessage' })).toBe(false);
-  });
-});
-
-describe('createBackfillProcessor', () => {
-  const job = (data: unknown) =>
-    ({ data, updateProgress: () => Promise.resolve() }) as unknown as Job<
-      unknown,
-      BackfillSummary,
-      string
-    >;
-  const api = fakeGreenApi({ lastIncomingMessages: json([]), lastOutgoingMessages: json([]) });
-  const processor = createBackfillProcessor(createBackfill(deps({ clientFor: api.clientFor })));
-
-  it('runs a valid request', async () => {
-    await expect(
-      processor(job({ idInstance: instance.idInstance, minutes: 60 })),
-    ).resolves.toMatchObject({ mode: 'journal' });
-  });
-
-  it.each([
-    [{}],
-    [{ idInstance: 'abc' }],
-    [{ idInstance: '1', minutes: -1 }],
-    [{ idInstance: '1', chatId: '' }],
-    ['x'],
-  ])('fails %j at once', async (data) => {
-    await expect(processor(job(data))).rejects.toBeInstanceOf(UnrecoverableError);
-  });
-
-  it('fails an unknown instance at once', async () => {
-    await expect(processor(job({ idInstance: '42' }))).rejects.toBeInstanceOf(UnrecoverableError);
   });
 });
 

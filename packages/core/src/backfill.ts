@@ -1,10 +1,7 @@
-import { Queue, UnrecoverableError, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   GreenApiRateLimitError,
-  idInstanceString,
   isError,
   isFileMessageType,
   type GreenApiClient,
@@ -12,14 +9,18 @@ import {
   type JournalPage,
 } from '@archiver/greenapi';
 import { deadlineOf } from './deadline.js';
+import type { BackfillQueue } from './queue.js';
 import type { InstanceConfig } from './instances.js';
 import { archiveJobId, jobFromJournal, type ArchiveJob } from './job.js';
+import {
+  BACKFILL_JOB,
+  BACKFILL_JOB_OPTIONS,
+  backfillRequestSchema,
+  type BackfillRequest,
+} from './job-catalog.js';
 import type { JobWriter } from './job-writer.js';
 import type { Metrics } from './metrics.js';
 import { sleep, type RateLimiter } from './rate-limit.js';
-
-export const BACKFILL_QUEUE = 'backfill';
-export const BACKFILL_JOB = 'reconcile';
 
 /** Journals are documented at 1 request/s per instance and method (docs/greenapi.md §6.1, §8). */
 const JOURNAL_RPS = 1;
@@ -31,20 +32,6 @@ const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 5 * 60_000;
 const IN_FLIGHT_HOLD_MS = 30_000;
 /** Jobs written per group-commit round: bounds one addBulk and the promises in flight. */
 const WRITE_CHUNK = 500;
-
-const idInstance = idInstanceString;
-
-/** A reconciliation request: the journals of the last `minutes`, or one chat's history. */
-export const backfillRequestSchema = z.union([
-  z.strictObject({
-    idInstance,
-    chatId: z.string().min(1),
-    count: z.number().int().positive().optional(),
-  }),
-  z.strictObject({ idInstance, minutes: z.number().int().positive().optional() }),
-]);
-
-export type BackfillRequest = z.infer<typeof backfillRequestSchema>;
 
 export type JournalMethod = 'lastIncomingMessages' | 'lastOutgoingMessages' | 'getChatHistory';
 
@@ -268,28 +255,11 @@ export function carriesFile(item: Pick<JournalItem, 'typeMessage' | 'downloadUrl
   );
 }
 
-export type BackfillQueue = Queue<BackfillRequest, BackfillSummary, string>;
-
-export function createBackfillQueue(connection: RedisClient, prefix: string): BackfillQueue {
-  return new Queue<BackfillRequest, BackfillSummary, string>(BACKFILL_QUEUE, {
-    connection,
-    prefix,
-  });
-}
-
 const SCHEDULER_PREFIX = 'reconcile-';
 
 export function backfillSchedulerId(idInstance: string): string {
   return `${SCHEDULER_PREFIX}${idInstance}`;
 }
-
-/** A failed run is retried a few times; the next scheduled run covers the same window anyway. */
-const SCHEDULED_JOB_OPTS = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 60_000 },
-  removeOnComplete: { count: 200 },
-  removeOnFail: { count: 1000, age: 30 * 86_400 },
-};
 
 type SchedulerQueue = Pick<
   BackfillQueue,
@@ -317,7 +287,7 @@ export async function scheduleBackfills(
       {
         name: BACKFILL_JOB,
         data: { idInstance: id, minutes: opts.windowMinutes },
-        opts: SCHEDULED_JOB_OPTS,
+        opts: BACKFILL_JOB_OPTIONS,
       },
     );
     scheduled.push(backfillSchedulerId(id));
@@ -334,27 +304,15 @@ export async function scheduleBackfills(
 }
 
 /**
- * The backfill queue's processor: validates the job data (an invalid request can never
- * succeed, so it fails at once) and runs it, reporting progress on the job.
+ * A backfill job's data, validated: an invalid request can never succeed, so the
+ * processor fails it at once with this error.
  */
-export function createBackfillProcessor(backfill: Backfill) {
-  return async (
-    job: Job<unknown, BackfillSummary, string>,
-    _token?: string,
-    signal?: AbortSignal,
-  ): Promise<BackfillSummary> => {
-    const parsed = backfillRequestSchema.safeParse(job.data);
-    if (!parsed.success) {
-      throw new UnrecoverableError(`invalid backfill request: ${z.prettifyError(parsed.error)}`);
-    }
-    try {
-      return await backfill.run(parsed.data, {
-        signal,
-        onProgress: (p) => void job.updateProgress(p).catch(() => undefined),
-      });
-    } catch (err) {
-      if (isError(err, BackfillUnknownInstanceError)) throw new UnrecoverableError(err.message);
-      throw err;
-    }
-  };
+export function readBackfillRequest(
+  raw: unknown,
+): { ok: true; data: BackfillRequest } | { ok: false; error: string } {
+  const parsed = backfillRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, error: `invalid backfill request: ${z.prettifyError(parsed.error)}` };
+  }
+  return { ok: true, data: parsed.data };
 }

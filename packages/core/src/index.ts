@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './instances.js';
+export * from './job-catalog.js';
 export * from './job.js';
 export * from './kept-message.js';
 export * from './deadline.js';

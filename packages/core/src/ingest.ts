@@ -7,14 +7,15 @@ import { instanceMap, retentionResolver, type InstanceConfig } from './instances
 import { jobFromWebhook, resolveKind } from './job.js';
 import { createJobWriter, type JobWriter } from './job-writer.js';
 import { createQuarantine, type Quarantine } from './quarantine.js';
-import { archiverKeys, createArchiveQueue, type ArchiveQueue } from './queue.js';
+import type { JobSource } from './job-catalog.js';
 import {
+  archiverKeys,
+  createArchiveQueue,
   createRecordQueue,
-  receivedOf,
-  recordJobFromEvent,
-  recordJobFromMessage,
+  type ArchiveQueue,
   type RecordQueue,
-} from './record-job.js';
+} from './queue.js';
+import { receivedOf, recordJobFromEvent, recordJobFromMessage } from './record-job.js';
 import { createRecordJobWriter, type RecordJobWriter } from './record-job-writer.js';
 
 export type IngestOutcome =
@@ -28,7 +29,8 @@ export type IngestOutcome =
       idInstance?: string;
     };
 
-export type IngestSource = 'webhook' | 'poll' | 'replay';
+/** Every way in but the journals, whose finds the backfill writes itself. */
+export type IngestSource = Exclude<JobSource, 'journal'>;
 
 /**
  * Classify → enqueue a file job (which writes the file and its record) / a record job for

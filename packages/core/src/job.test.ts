@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyWebhook } from '@archiver/greenapi';
+import { archiveJobSchema } from './job-catalog.js';
 import {
   archiveJobId,
-  archiveJobSchema,
   jobFromJournal,
   jobFromWebhook,
   readArchiveJob,

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   TOO_LARGE_MARKER,
-  idInstanceString,
   journalItemSchema,
   kindFromTypeInstance,
   messageWebhookSchema,
@@ -11,42 +10,8 @@ import {
   type MessageWebhook,
 } from '@archiver/greenapi';
 import type { InstanceConfig } from './instances.js';
-import { receivedSchema } from './sidecar.js';
+import { archiveJobSchema, type ArchiveJobData, type JobSource } from './job-catalog.js';
 import { keepMessage, readKeptMessage } from './kept-message.js';
-
-export const ARCHIVE_JOB = 'archive-file';
-
-/**
- * What Redis holds for one file job, and nothing secret: no token, no thumbnail, no link
- * signature. `message` is the body as received (or the journal item), packed
- * (kept-message.ts); every fact the worker needs about the file (ids, time, names) is read
- * back out of it (`readArchiveJob`) rather than stored beside it: every queued byte costs
- * Redis memory, and one copy cannot disagree with itself.
- */
-export const archiveJobSchema = z.object({
-  source: z.enum(['webhook', 'poll', 'journal', 'replay']),
-  /** Configured or from typeInstance (`resolveKind`): not always the body's own word. */
-  kind: z.enum(['whatsapp', 'max']),
-  /** Only for journal items, which do not carry it; a webhook's is in its body. */
-  idInstance: idInstanceString.optional(),
-  message: z.string(),
-  /** When the archiver first saw it (ms). */
-  receivedAt: z.number(),
-  /** The last transient error, kept so an `expired` record can say why. */
-  lastError: z.string().optional(),
-  /**
-   * Set by `archiver retry-failed`: the job may run until then even past its deadline
-   * (Green-API may still hold a file whose window is not published, as on WhatsApp).
-   */
-  graceUntil: z.number().optional(),
-  /** A downloadFile slot reserved in the rate limiter (Redis clock, ms), kept across a delay. */
-  slotAt: z.number().optional(),
-  /** The SHA-256 and length of the bytes received, for the record; none from the journals. */
-  received: receivedSchema.optional(),
-});
-
-/** A job's data as BullMQ stores it. */
-export type ArchiveJobData = z.infer<typeof archiveJobSchema>;
 
 /** The facts of the file, as read from the kept body. */
 export type ArchiveFileFacts = {
@@ -146,7 +111,7 @@ export function jobFromWebhook(
   body: unknown,
   webhook: MessageWebhook,
   kind: InstanceKind,
-  source: 'webhook' | 'poll' | 'replay',
+  source: Exclude<JobSource, 'journal'>,
   now = Date.now(),
 ): ArchiveJob {
   return { source, kind, message: keepMessage(body), receivedAt: now, ...webhookFacts(webhook) };
@@ -189,12 +154,17 @@ function journalFacts(idInstance: string, item: JournalItem): ArchiveFileFacts {
     chatId: item.chatId,
     idMessage: item.idMessage,
     timestamp: item.timestamp,
-    typeWebhook: item.type === 'incoming' ? 'incomingMessageReceived' : 'outgoingMessageReceived',
+    typeWebhook: journalTypeWebhook(item),
     typeMessage: item.typeMessage,
     fileName: nonEmpty(item.fileName),
     mimeType: nonEmpty(item.mimeType),
     tooLarge: nonEmpty(item.downloadUrl)?.trim() === TOO_LARGE_MARKER,
   };
+}
+
+/** The webhook a journal item stands for: journals list incoming and outgoing messages. */
+export function journalTypeWebhook(item: Pick<JournalItem, 'type'>): string {
+  return item.type === 'incoming' ? 'incomingMessageReceived' : 'outgoingMessageReceived';
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

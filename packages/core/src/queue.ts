@@ -2,54 +2,55 @@ import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
 import type { RedisClient } from './redis.js';
 import {
   ARCHIVE_JOB,
-  archiveJobId,
-  storedJobData,
-  type ArchiveJob,
+  ARCHIVE_JOB_OPTIONS,
+  ARCHIVE_QUEUE,
+  BACKFILL_QUEUE,
+  RECORD_JOB,
+  RECORD_JOB_OPTIONS,
+  RECORD_QUEUE,
+  queueOptions,
   type ArchiveJobData,
-} from './job.js';
+  type BackfillRequest,
+  type RecordJobData,
+} from './job-catalog.js';
+import { archiveJobId, storedJobData, type ArchiveJob } from './job.js';
+import { recordJobId } from './record-job.js';
+import type { BackfillSummary } from './backfill.js';
 import { deadlineOf, markerTtlSeconds, priorityOf } from './deadline.js';
 
-export const ARCHIVE_QUEUE = 'archive';
-
-/**
- * How long finished archive jobs stay. Set on the Worker, not on each job, where they would
- * cost every queued job's memory. Completed: a week, for the dashboard (the dedupe marker
- * outlives them). Failed: the work list of `retry-failed`; their sidecars are the durable
- * record.
- */
-export const KEEP_FINISHED = {
-  removeOnComplete: { age: 7 * 86_400, count: 50_000 },
-  removeOnFail: { age: 90 * 86_400, count: 100_000 },
-} as const;
-/**
- * BullMQ's event stream, capped (approximately) at this many entries instead of BullMQ's
- * 10,000. Nothing here reads it (metrics and the dashboard read the job sets); a short tail
- * is enough for someone watching with QueueEvents, and every entry costs Redis memory.
- */
-const EVENTS_MAX_LEN = 1000;
-/** Retries are bounded by the deadline, not by a count (see the worker's backoff). */
-const ATTEMPTS = 100_000;
-
 export type ArchiveQueue = Queue<ArchiveJobData, unknown, string>;
+export type RecordQueue = Queue<RecordJobData, unknown, string>;
+export type BackfillQueue = Queue<BackfillRequest, BackfillSummary, string>;
 
+/** The queues of the job catalog (job-catalog.ts), each typed with its job's data. */
 export function createArchiveQueue(
   connection: RedisClient,
   prefix: string,
   telemetry?: Telemetry,
 ): ArchiveQueue {
-  return new Queue<ArchiveJobData, unknown, string>(ARCHIVE_QUEUE, {
-    connection,
-    prefix,
-    telemetry,
-    streams: { events: { maxLen: EVENTS_MAX_LEN } },
-  });
+  return new Queue(ARCHIVE_QUEUE, queueOptions(connection, prefix, { telemetry, capEvents: true }));
 }
 
-export type ArchiveJobRequest = {
+export function createRecordQueue(
+  connection: RedisClient,
+  prefix: string,
+  telemetry?: Telemetry,
+): RecordQueue {
+  return new Queue(RECORD_QUEUE, queueOptions(connection, prefix, { telemetry, capEvents: true }));
+}
+
+export function createBackfillQueue(connection: RedisClient, prefix: string): BackfillQueue {
+  return new Queue(BACKFILL_QUEUE, queueOptions(connection, prefix));
+}
+
+/** One job as `Queue.add`/`addBulk` take it, always with its deterministic id. */
+export type JobRequest<Data> = {
   name: string;
-  data: ArchiveJobData;
+  data: Data;
   opts: JobsOptions & { jobId: string };
 };
+
+export type ArchiveJobRequest = JobRequest<ArchiveJobData>;
 
 export function archiveJobRequest(job: ArchiveJob, retentionDays: number): ArchiveJobRequest {
   const deadline = deadlineOf(job.timestamp, retentionDays);
@@ -57,12 +58,15 @@ export function archiveJobRequest(job: ArchiveJob, retentionDays: number): Archi
     name: ARCHIVE_JOB,
     data: storedJobData(job),
     opts: {
+      ...ARCHIVE_JOB_OPTIONS,
       jobId: archiveJobId(job.idInstance, job.chatId, job.idMessage),
       priority: priorityOf(deadline),
-      attempts: ATTEMPTS,
-      backoff: { type: 'deadline' },
     },
   };
+}
+
+export function recordJobRequest(data: RecordJobData): JobRequest<RecordJobData> {
+  return { name: RECORD_JOB, data, opts: { ...RECORD_JOB_OPTIONS, jobId: recordJobId(data) } };
 }
 
 /** Redis keys the archiver keeps beside BullMQ's, under the same prefix. */

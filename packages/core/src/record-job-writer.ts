@@ -1,4 +1,5 @@
-import { recordJobRequest, type RecordJobData, type RecordQueue } from './record-job.js';
+import type { RecordJobData } from './job-catalog.js';
+import { recordJobRequest, type RecordQueue } from './queue.js';
 
 export type RecordWriteResult = { outcome: 'accepted'; jobId: string };
 

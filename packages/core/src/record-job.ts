@@ -1,7 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
-import type { RedisClient } from './redis.js';
-import { z } from 'zod';
 import {
   referenceOf,
   type InstanceKind,
@@ -9,57 +6,11 @@ import {
   type MessageWebhook,
   type OtherWebhook,
 } from '@archiver/greenapi';
-import { archiveJobId } from './job.js';
+import { archiveJobId, journalTypeWebhook } from './job.js';
+import { recordJobSchema, type JobSource, type RecordJobData } from './job-catalog.js';
 import { eventKey, objectKeys } from './keys.js';
 import { keepMessage, readKeptMessage } from './kept-message.js';
-import { receivedSchema, type Received } from './sidecar.js';
-
-/**
- * Records have a queue of their own: writing one is a single S3 PUT, with no Green-API call,
- * rate budget or deadline, so it must not wait behind a backlog of file downloads (which the
- * archive queue orders by deadline) nor hold one up.
- */
-export const RECORD_QUEUE = 'records';
-export const RECORD_JOB = 'record-event';
-
-/**
- * What the worker needs to write one record: where it goes (validated here, so the worker
- * builds keys only from checked fields) and the body, packed as file jobs pack it. No secret,
- * no thumbnail. `record: 'message'` is a message without a file (its `message.json`);
- * `event` is a status, call, instance state or quota notice (docs/conversation.md §3).
- */
-export const recordJobSchema = z
-  .object({
-    record: z.enum(['message', 'event']),
-    source: z.enum(['webhook', 'poll', 'journal', 'replay']),
-    idInstance: z.string().regex(/^\d+$/),
-    kind: z.enum(['whatsapp', 'max']),
-    typeWebhook: z.string().min(1),
-    /** Messages: always. Events: the chat they belong to; undefined for the instance's. */
-    chatId: z.string().min(1).optional(),
-    /** Messages: the message's id. Events: the id they name (a status's message, a call). */
-    idMessage: z.string().min(1).optional(),
-    typeMessage: z.string().min(1).optional(),
-    stanzaId: z.string().min(1).optional(),
-    /** UNIX seconds: the event's time, or when it was received where it names none. */
-    timestamp: z.number().int().nonnegative(),
-    timestampFrom: z.enum(['event', 'received']).optional(),
-    /** Events: hex SHA-256 of the kept body, which names the event's key. */
-    digest: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/)
-      .optional(),
-    message: z.string(),
-    receivedAt: z.number(),
-    received: receivedSchema.optional(),
-  })
-  .refine((d) => d.record === 'event' || (d.chatId && d.idMessage && d.typeMessage), {
-    message: 'a message record needs chatId, idMessage and typeMessage',
-  })
-  .refine((d) => d.record === 'message' || d.digest, { message: 'an event needs its digest' });
-
-export type RecordJobData = z.infer<typeof recordJobSchema>;
-type Source = RecordJobData['source'];
+import type { Received } from './sidecar.js';
 
 /** The SHA-256 and length of the bytes a body came as (`exact`: they are what Green-API sent). */
 export function receivedOf(rawText: string, exact: boolean): Received {
@@ -75,7 +26,7 @@ export function recordJobFromMessage(
   webhook: MessageWebhook,
   raw: unknown,
   kind: InstanceKind,
-  source: Source,
+  source: JobSource,
   received: Received | undefined,
   now = Date.now(),
 ): RecordJobData {
@@ -101,7 +52,7 @@ export function recordJobFromEvent(
   raw: unknown,
   chatId: string | undefined,
   kind: InstanceKind,
-  source: Source,
+  source: JobSource,
   received: Received | undefined,
   now = Date.now(),
 ): RecordJobData {
@@ -135,7 +86,7 @@ export function recordJobFromJournal(
     source: 'journal',
     idInstance,
     kind,
-    typeWebhook: item.type === 'incoming' ? 'incomingMessageReceived' : 'outgoingMessageReceived',
+    typeWebhook: journalTypeWebhook(item),
     chatId: item.chatId,
     idMessage: item.idMessage,
     typeMessage: item.typeMessage,
@@ -201,42 +152,4 @@ function keptDigest(body: unknown): string {
     key === 'jpegThumbnail' ? undefined : value,
   );
   return createHash('sha256').update(json).digest('hex');
-}
-
-/** Retried with backoff until written: nothing about a record expires. */
-const RECORD_ATTEMPTS = 100_000;
-
-export type RecordQueue = Queue<RecordJobData, unknown, string>;
-
-export function createRecordQueue(
-  connection: RedisClient,
-  prefix: string,
-  telemetry?: Telemetry,
-): RecordQueue {
-  return new Queue<RecordJobData, unknown, string>(RECORD_QUEUE, {
-    connection,
-    prefix,
-    telemetry,
-    streams: { events: { maxLen: 1000 } },
-  });
-}
-
-export function recordJobRequest(data: RecordJobData): {
-  name: string;
-  data: RecordJobData;
-  opts: JobsOptions & { jobId: string };
-} {
-  return {
-    name: RECORD_JOB,
-    data,
-    opts: {
-      jobId: recordJobId(data),
-      attempts: RECORD_ATTEMPTS,
-      // The worker's backoff strategy: exponential with jitter, capped (RETRY_*_DELAY_MS).
-      backoff: { type: 'capped' },
-      // Gone at once: the record in S3 is the durable proof, and a duplicate after that is
-      // answered by the write-once record (nothing changes). Queued jobs alone cost Redis.
-      removeOnComplete: true,
-    },
-  };
 }

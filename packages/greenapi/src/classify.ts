@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { parseIdInstance } from './schemas/common.js';
+import { parseIdInstance, type InstanceKind } from './schemas/common.js';
 import {
   FILE_MESSAGE_TYPES,
   MESSAGE_WEBHOOK_TYPES,
@@ -11,8 +11,6 @@ import {
   type MessageWebhook,
   type OtherWebhook,
 } from './schemas/webhooks.js';
-
-export type InstanceKind = 'whatsapp' | 'max';
 
 /**
  * What a webhook body is, as far as archiving goes: a file to download (and record), any other

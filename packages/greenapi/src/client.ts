@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { InstanceKind } from './classify.js';
+import type { InstanceKind } from './schemas/common.js';
 import {
   GreenApiError,
   GreenApiNetworkError,

@@ -1,4 +1,4 @@
-import { createQuarantine, oldestDeadlineMs } from '@archiver/core';
+import { ARCHIVE_QUEUE, createQuarantine, oldestDeadlineMs } from '@archiver/core';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';
 import { keysOf, type CliDeps } from '../deps.js';
 import { scanFailedJobs } from '../failed-jobs.js';
@@ -80,7 +80,7 @@ function emptyRow(): Record<InstanceState, number> {
 
 export function formatStatus(s: StatusReport, queuePrefix: string): string {
   const lines = [
-    `Queue ${queuePrefix}:archive${s.paused ? '  (PAUSED)' : ''}`,
+    `Queue ${queuePrefix}:${ARCHIVE_QUEUE}${s.paused ? '  (PAUSED)' : ''}`,
     formatTable(QUEUE_STATES.map((state) => [state, s.counts[state]])),
   ];
   const ids = Object.keys(s.instances).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));

@@ -15,6 +15,11 @@ export const idInstanceSchema = z
   .union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), idInstanceString])
   .transform((value) => String(value));
 
+/** The two products an instance serves: WhatsApp, or MAX (`typeInstance` `v3`, docs/greenapi.md §2). */
+export const instanceKindSchema = z.enum(['whatsapp', 'max']);
+
+export type InstanceKind = z.infer<typeof instanceKindSchema>;
+
 /** `value` as an instance id's text, or undefined when it is not one. */
 export function parseIdInstance(value: unknown): string | undefined {
   const parsed = idInstanceSchema.safeParse(value);
