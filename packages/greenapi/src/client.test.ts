@@ -194,3 +194,59 @@ describe('journals and notifications', () => {
     );
   });
 });
+
+describe('settings and state', () => {
+  it('reads settings, keeping fields it does not know and accepting booleans', async () => {
+    const f = fakeFetch(
+      200,
+      JSON.stringify({
+        webhookUrl: 'https://a.example/webhooks/green-api',
+        webhookUrlToken: 'hook-secret',
+        incomingWebhook: 'yes',
+        editedMessageWebhook: true,
+        delaySendMessagesMilliseconds: 5000,
+      }),
+    );
+    const settings = await createGreenApiClient(wa, { fetch: f.impl }).getSettings();
+    expect(f.calls[0]?.url).toBe(
+      `https://1101.api.green-api.com/waInstance1101000001/getSettings/${TOKEN}`,
+    );
+    expect(f.calls[0]?.init?.method).toBe('GET');
+    expect(settings).toMatchObject({ incomingWebhook: 'yes', editedMessageWebhook: true });
+    expect(settings['delaySendMessagesMilliseconds']).toBe(5000);
+  });
+
+  it('never keeps a settings body in a schema error: it holds the webhook token', async () => {
+    const f = fakeFetch(
+      200,
+      JSON.stringify({ webhookUrlToken: 'hook-secret', incomingWebhook: 7 }),
+    );
+    const err = await createGreenApiClient(wa, { fetch: f.impl })
+      .getSettings()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GreenApiSchemaError);
+    expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain(
+      'hook-secret',
+    );
+  });
+
+  it('posts only the fields to change and returns saveSettings', async () => {
+    const f = fakeFetch(200, '{"saveSettings":true}');
+    const client = createGreenApiClient(max, { fetch: f.impl });
+    await expect(client.setSettings({ incomingWebhook: 'yes' })).resolves.toBe(true);
+    expect(f.calls[0]?.url).toBe(
+      `https://1101.api.green-api.com/v3/waInstance3100000000/setSettings/${TOKEN}`,
+    );
+    expect(f.calls[0]?.init?.method).toBe('POST');
+    expect(JSON.parse(String(f.calls[0]?.init?.body))).toEqual({ incomingWebhook: 'yes' });
+  });
+
+  it('reads the state, including values it was not told about', async () => {
+    const client = createGreenApiClient(wa, {
+      fetch: fakeFetch(200, '{"stateInstance":"sleepMode"}').impl,
+    });
+    await expect(client.getStateInstance()).resolves.toBe('sleepMode');
+    const bad = createGreenApiClient(wa, { fetch: fakeFetch(200, '{"state":"x"}').impl });
+    await expect(bad.getStateInstance()).rejects.toBeInstanceOf(GreenApiSchemaError);
+  });
+});

@@ -17,6 +17,14 @@ import {
   type JournalPage,
   type Notification,
 } from './schemas/responses.js';
+import {
+  setSettingsResponseSchema,
+  settingsResponseSchema,
+  stateInstanceResponseSchema,
+  type InstanceSettings,
+  type SettingsUpdate,
+  type StateInstance,
+} from './schemas/settings.js';
 
 export type GreenApiInstance = {
   idInstance: string;
@@ -61,6 +69,8 @@ export function createGreenApiClient(
       query?: string;
       body?: unknown;
       timeoutMs?: number;
+      /** The answer holds a secret of its own (getSettings: the webhook token): never keep it. */
+      secretBody?: boolean;
     },
     { signal }: CallOptions = {},
   ): Promise<z.output<T>> {
@@ -89,7 +99,9 @@ export function createGreenApiClient(
         `${method}: unexpected response body`,
         method,
         status,
-        redact(text, secrets).slice(0, 300),
+        init.secretBody
+          ? '(not kept: it holds the webhook token)'
+          : redact(text, secrets).slice(0, 300),
       );
     }
     return parsed.data;
@@ -161,6 +173,42 @@ export function createGreenApiClient(
         },
         opts,
       );
+    },
+
+    /** The instance's settings: webhook URL and token, which webhooks are on (1 request/s). */
+    getSettings(opts?: CallOptions): Promise<InstanceSettings> {
+      return call(
+        'getSettings',
+        settingsResponseSchema,
+        { httpMethod: 'GET', secretBody: true },
+        opts,
+      );
+    },
+
+    /**
+     * Changes only the fields given. Green-API reboots the instance on every call and applies
+     * the settings within about 5 minutes (docs/greenapi.md §7.4): confirm with getSettings.
+     * Resolves to `saveSettings`.
+     */
+    async setSettings(update: SettingsUpdate, opts?: CallOptions): Promise<boolean> {
+      const res = await call(
+        'setSettings',
+        setSettingsResponseSchema,
+        { httpMethod: 'POST', body: update },
+        opts,
+      );
+      return res.saveSettings;
+    },
+
+    /** `authorized`, `notAuthorized`, `starting`, `blocked`, … (1 request/s). */
+    async getStateInstance(opts?: CallOptions): Promise<StateInstance> {
+      const res = await call(
+        'getStateInstance',
+        stateInstanceResponseSchema,
+        { httpMethod: 'GET' },
+        opts,
+      );
+      return res.stateInstance;
     },
 
     /** Removes a handled notification; `false` when it was already gone. */

@@ -5,3 +5,4 @@ export * from './classify.js';
 export * from './errors.js';
 export * from './client.js';
 export * from './message-content.js';
+export * from './schemas/settings.js';

@@ -3,6 +3,13 @@ import { readJson, streamBody, type Reply } from './http-util.js';
 import { handleChatHistory, handleLastMessages, type Journal } from './journal.js';
 import { handleDelete, handleReceive, type NotificationQueues } from './notifications.js';
 import type { RateLimiter } from './rate-limit.js';
+import {
+  effectiveState,
+  handleGetSettings,
+  handleSetSettings,
+  type SettingsState,
+  type SettingsTiming,
+} from './settings.js';
 import type { InstanceKind, InstanceState } from './types.js';
 
 export type Instance = {
@@ -10,7 +17,8 @@ export type Instance = {
   apiTokenInstance: string;
   kind: InstanceKind;
   rps: number;
-  state: InstanceState;
+  /** Its settings and reboot; `settings.baseState` is the state outside a reboot. */
+  settings: SettingsState;
   wid: string;
 };
 
@@ -23,6 +31,8 @@ export type ApiDeps = {
   limiter: RateLimiter;
   retryAfter: boolean;
   maxReceiveWaitMs: number;
+  settingsTiming: SettingsTiming;
+  now: () => number;
   /** A status to fail an unscripted downloadFile with, or undefined (setFailureRate). */
   randomFailure(): number | undefined;
 };
@@ -34,6 +44,8 @@ type MethodSpec = {
   rps(instance: Instance): number;
   /** Answers 400 unless the instance is authorized (common-errors table, docs/greenapi.md §6.3). */
   needsAuthorized: boolean;
+  /** Answers 400 "starting" during the reboot SetSettings causes (what the docs imply). */
+  refusedWhileStarting?: boolean;
   handle(call: Call): Promise<void> | void;
 };
 
@@ -78,7 +90,24 @@ const METHODS: Record<string, MethodSpec> = {
     verb: 'GET',
     rps: fixed(1),
     needsAuthorized: false,
-    handle: (c) => c.reply.json(200, { stateInstance: c.instance.state }),
+    handle: (c) =>
+      c.reply.json(200, { stateInstance: effectiveState(c.instance.settings, c.deps.now()) }),
+  },
+  // An instance is configured before its QR code is scanned: no authorisation needed.
+  getSettings: {
+    verb: 'GET',
+    rps: fixed(1),
+    needsAuthorized: false,
+    refusedWhileStarting: true,
+    handle: (c) => handleGetSettings(c.reply, c.instance.settings, c.instance.wid, c.deps.now()),
+  },
+  setSettings: {
+    verb: 'POST',
+    rps: fixed(1),
+    needsAuthorized: false,
+    refusedWhileStarting: true,
+    handle: (c) =>
+      handleSetSettings(c.reply, c.instance.settings, c.deps.settingsTiming, c.deps.now),
   },
 };
 
@@ -116,7 +145,12 @@ export async function handleApi(reply: Reply, deps: ApiDeps, pathname: string): 
     // Whether Green-API sends Retry-After is unconfirmed (docs/greenapi.md §10.4), hence opt-in.
     return send(reply, 429, 'Too Many Requests', deps.retryAfter ? { 'Retry-After': '1' } : {});
   }
-  const stateError = spec.needsAuthorized ? STATE_ERRORS[instance.state] : undefined;
+  const state = effectiveState(instance.settings, deps.now());
+  const stateError = spec.needsAuthorized
+    ? STATE_ERRORS[state]
+    : spec.refusedWhileStarting && state === 'starting'
+      ? STATE_ERRORS.starting
+      : undefined;
   if (stateError) return send(reply, 400, stateError);
   await spec.handle({ reply, deps, instance, arg });
   return true;

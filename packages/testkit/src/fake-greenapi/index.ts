@@ -3,3 +3,4 @@ export type * from './types.js';
 export * from './webhooks.js';
 export * from './service-webhooks.js';
 export * from './conversation.js';
+export type { SettingsTiming, SettingsValues } from './settings.js';

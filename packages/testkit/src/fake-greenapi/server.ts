@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import { handleApi, type ApiDeps, type Instance } from './api.js';
+import { effectiveState } from './settings.js';
 import { createFaultScripts, createFileStore, serveFile } from './files.js';
 import { createReply } from './http-util.js';
 import { createJournal, journalItemForFile } from './journal.js';
 import { createNotificationQueues } from './notifications.js';
 import { createRateLimiter } from './rate-limit.js';
+import { initialSettings, type SettingsTiming, type SettingsValues } from './settings.js';
 import type {
   AddFileOptions,
   AddInstanceOptions,
@@ -25,6 +27,11 @@ export type FakeGreenApiOptions = {
   maxReceiveTimeoutMs?: number;
   /** Clock in ms, for rate-limit windows, journal ages and the call log. */
   now?: () => number;
+  /**
+   * SetSettings' reboot and delayed apply (docs/greenapi.md §7.4: a reboot, values applied
+   * within 5 minutes); default 200 ms and 400 ms so tests see both without waiting long.
+   */
+  settingsTiming?: Partial<SettingsTiming>;
 };
 
 export type FakeGreenApi = {
@@ -32,6 +39,12 @@ export type FakeGreenApi = {
   url: string;
   addInstance(opts: AddInstanceOptions): void;
   setInstanceState(idInstance: string, state: InstanceState): void;
+  /** The settings as GetSettings would show them now (applied values only). */
+  settingsOf(idInstance: string): SettingsValues;
+  /** Sets settings at once, without a reboot (an instance configured earlier). */
+  presetSettings(idInstance: string, values: SettingsValues): void;
+  /** Changes SetSettings' reboot and apply delays from now on. */
+  setSettingsTiming(timing: Partial<SettingsTiming>): void;
   /** Changes the instance's downloadFile budget (requests per second) from now on. */
   throttleInstance(idInstance: string, rps: number): void;
   addFile(opts: AddFileOptions): AddedFile;
@@ -72,6 +85,8 @@ export async function startFakeGreenApi(opts: FakeGreenApiOptions = {}): Promise
     limiter: createRateLimiter(now),
     retryAfter: opts.retryAfter ?? false,
     maxReceiveWaitMs: opts.maxReceiveTimeoutMs ?? 60_000,
+    settingsTiming: { rebootMs: 200, applyDelayMs: 400, ...opts.settingsTiming },
+    now,
     randomFailure: () =>
       failure.rate > 0 && failure.next() < failure.rate ? failure.status : undefined,
   };
@@ -116,11 +131,29 @@ export async function startFakeGreenApi(opts: FakeGreenApiOptions = {}): Promise
         apiTokenInstance: o.apiTokenInstance,
         kind: o.kind,
         rps: o.rps ?? (o.kind === 'max' ? 1 : 5),
-        state: 'authorized',
+        settings: {
+          kind: o.kind,
+          values: { ...initialSettings(o.kind), ...o.settings },
+          rebootUntil: 0,
+          baseState: o.state ?? 'authorized',
+        },
         wid: o.wid ?? DEFAULT_WIDS[o.kind],
       });
     },
-    setInstanceState: (idInstance, state) => void (instanceOf(idInstance).state = state),
+    setInstanceState: (idInstance, state) =>
+      void (instanceOf(idInstance).settings.baseState = state),
+    settingsOf(idInstance) {
+      const { settings } = instanceOf(idInstance);
+      effectiveState(settings, now());
+      return { ...settings.values };
+    },
+    presetSettings(idInstance, values) {
+      const { settings } = instanceOf(idInstance);
+      settings.values = { ...settings.values, ...values };
+    },
+    setSettingsTiming(timing) {
+      Object.assign(deps.settingsTiming, timing);
+    },
     throttleInstance: (idInstance, rps) => void (instanceOf(idInstance).rps = rps),
     addFile(o) {
       instanceOf(o.idInstance);

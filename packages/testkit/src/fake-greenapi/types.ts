@@ -14,6 +14,10 @@ export type AddInstanceOptions = {
   rps?: number;
   /** Account id used by journal items / webhook builders; a documented sample by default. */
   wid?: string;
+  /** Settings already in place (GetSettings values); otherwise all off, as after creation. */
+  settings?: Record<string, string | number>;
+  /** Default `authorized`. */
+  state?: InstanceState;
 };
 
 export type MessageRef = { idInstance: string; chatId: string; idMessage: string };
