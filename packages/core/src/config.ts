@@ -29,6 +29,11 @@ export const envSchema = z.object({
   METRICS_PORT: port.default(9464),
   /** Webhook token for every instance without its own `webhookToken`. */
   WEBHOOK_TOKEN: z.string().min(1).optional(),
+  /**
+   * The receiver's public webhook URL, as Green-API should call it: what `archiver instances
+   * connect` sets and `archiver doctor` and the worker's checks expect.
+   */
+  WEBHOOK_URL: z.url().optional(),
   /** Escape hatch for local experiments only. */
   ALLOW_UNAUTHENTICATED_WEBHOOKS: bool.default(false),
   /** Single-instance form: the instance's apiUrl. */
@@ -113,6 +118,8 @@ export type Config = {
   metricsPort: number;
   instances: InstanceConfig[];
   webhookToken?: string;
+  /** WEBHOOK_URL: where the instances should post (connect, doctor). */
+  webhookUrl?: string;
   allowUnauthenticatedWebhooks: boolean;
   defaultDownloadRps?: number;
   workerConcurrency: number;
@@ -279,6 +286,7 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
     metricsPort: e.METRICS_PORT,
     instances,
     webhookToken: e.WEBHOOK_TOKEN,
+    webhookUrl: e.WEBHOOK_URL,
     allowUnauthenticatedWebhooks: e.ALLOW_UNAUTHENTICATED_WEBHOOKS,
     defaultDownloadRps: e.DOWNLOAD_RPS,
     workerConcurrency: e.WORKER_CONCURRENCY,

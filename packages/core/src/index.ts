@@ -21,3 +21,5 @@ export * from './health-server.js';
 export * from './record-job.js';
 export * from './record-job-writer.js';
 export * from './pool.js';
+export * from './limited-call.js';
+export * from './instance-settings.js';

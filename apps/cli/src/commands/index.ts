@@ -1,5 +1,6 @@
 import { backfillCommand } from './backfill.js';
 import type { Command } from './command.js';
+import { instancesCommand } from './instances.js';
 import { quarantineCommand } from './quarantine.js';
 import { proveCommand } from './prove.js';
 import { reportCommand } from './report.js';
@@ -19,4 +20,5 @@ export const COMMANDS: readonly Command[] = [
   sealCommand,
   proveCommand,
   transcriptCommand,
+  instancesCommand,
 ];
