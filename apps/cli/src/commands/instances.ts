@@ -1,10 +1,14 @@
-import { createRateLimiter, type InstanceConfig, type SettingsPlan } from '@archiver/core';
+import {
+  createRateLimiter,
+  forEachLimit,
+  type InstanceConfig,
+  type SettingsPlan,
+} from '@archiver/core';
 import { createGreenApiClient } from '@archiver/greenapi';
 import { HELP_OPTION, instanceId, parseCommandArgs, positiveInt, UsageError } from '../args.js';
 import { connectInstance, type ConnectResult } from '../connect.js';
 import { keysOf, type CliDeps } from '../deps.js';
 import { formatTable } from '../format.js';
-import { forEachLimit } from '../pool.js';
 import { EXIT, writeJson, type Command } from './command.js';
 
 const DEFAULT_WAIT_SECONDS = 420;
