@@ -105,7 +105,11 @@ describe('archiver quarantine', () => {
     expect(await runCli(['quarantine', 'list', '--json'], envOf(ctx), json, ctx.factory)).toBe(0);
     const parsed = JSON.parse(json.text.out) as { total: number; entries: QuarantineEntry[] };
     expect(parsed.entries.map((e) => e.id)).toEqual([second, first]);
-    expect(JSON.parse(parsed.entries[1]?.body ?? '')).toEqual(noId);
+    // Kept as received, but for the base64 thumbnail.
+    const withoutThumbnail = JSON.parse(
+      JSON.stringify(noId).replace('"jpegThumbnail":"AAAA"', '"jpegThumbnail":""'),
+    ) as unknown;
+    expect(JSON.parse(parsed.entries[1]?.body ?? '')).toEqual(withoutThumbnail);
   });
 
   it('a repaired body replayed becomes a job and leaves the quarantine', async () => {

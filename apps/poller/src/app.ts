@@ -6,7 +6,9 @@ import {
   createIngestPath,
   createMetrics,
   createRedis,
+  reportQuarantineDrops,
   type Config,
+  type Metrics,
   type InstanceConfig,
   type RedisClient,
 } from '@archiver/core';
@@ -33,9 +35,14 @@ export async function startPoller(
   // Fails fast like the receiver's: while Redis is down ingest throws and nothing is deleted.
   const redis = createRedis(config, 'producer');
   watchRedis(redis, logger);
-  const { keys, queue, recordQueue, ingest } = createIngestPath(redis, config);
+  // The metrics are built on the queue the ingest path makes: the drop counter comes after.
+  const late: { metrics?: Metrics } = {};
+  const { keys, queue, recordQueue, ingest } = createIngestPath(redis, config, {
+    onQuarantineDrop: reportQuarantineDrops(() => late.metrics, logger),
+  });
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });
+  late.metrics = metrics;
   const clientFor = (instance: InstanceConfig) =>
     createGreenApiClient(
       { ...instance, kind: instance.kind ?? 'whatsapp' },

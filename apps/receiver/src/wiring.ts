@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import type { Telemetry } from 'bullmq';
-import { createIngestPath, createMetrics, createRedis, type Config } from '@archiver/core';
+import {
+  createIngestPath,
+  createMetrics,
+  createRedis,
+  reportQuarantineDrops,
+  type Config,
+  type Metrics,
+} from '@archiver/core';
 import { watchRedis } from './redis-events.js';
 
 /**
@@ -10,11 +17,15 @@ import { watchRedis } from './redis-events.js';
 export function createReceiverServices(config: Config, logger: Logger, telemetry?: Telemetry) {
   const redis = createRedis(config, 'producer');
   watchRedis(redis, logger);
+  // The metrics are built on the queue the ingest path makes: the drop counter comes after.
+  const late: { metrics?: Metrics } = {};
   const { keys, queue, recordQueue, quarantine, ingest } = createIngestPath(redis, config, {
     telemetry,
+    onQuarantineDrop: reportQuarantineDrops(() => late.metrics, logger),
   });
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });
+  late.metrics = metrics;
 
   return {
     redis,

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       retentionDays: 15,
       retry: { baseDelayMs: 5000, maxDelayMs: 3_600_000 },
       quarantineMax: 10_000,
+      quarantineMaxBytes: 64 * 1024 * 1024,
       backfill: { intervalMinutes: 30, windowMinutes: 1440 },
       logLevel: 'info',
       s3: { bucket: 'archive', prefix: '', region: 'us-east-1', forcePathStyle: false },
@@ -47,6 +48,14 @@ describe('loadConfig', () => {
       'i.oneme.ru',
       'api.green-api.com',
     ]);
+  });
+
+  it('makes the dashboard read-only unless ADMIN_READ_ONLY=false', () => {
+    const admin = { ...worker, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'dashboard-password-1f2e' };
+    expect(loadConfig(admin, 'worker').admin?.readOnly).toBe(true);
+    expect(loadConfig({ ...admin, ADMIN_READ_ONLY: 'false' }, 'worker').admin?.readOnly).toBe(
+      false,
+    );
   });
 
   it('refuses a receiver without a token unless explicitly allowed', () => {

@@ -69,13 +69,18 @@ export const envSchema = z.object({
   DOWNLOAD_HOSTS: z.string().optional(),
   /** Unrecognised webhook bodies kept for inspection and replay (newest first). */
   QUARANTINE_MAX: positiveInt.default(10_000),
+  /** ...and at most this many bytes of them in all (Redis memory); the oldest go first. */
+  QUARANTINE_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
   /** Journal reconciliation: how often and how far back, in minutes; 0 turns it off. */
   BACKFILL_INTERVAL_MINUTES: nonNegativeInt.default(30),
   BACKFILL_WINDOW_MINUTES: nonNegativeInt.default(1440),
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
-  /** Dashboard without retry/clean/promote buttons. */
-  ADMIN_READ_ONLY: bool.default(false),
+  /**
+   * The dashboard changes nothing unless this is `false`; even then it never empties,
+   * obliterates or cleans a queue (apps/receiver/src/routes/admin-guard.ts).
+   */
+  ADMIN_READ_ONLY: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Webhook bodies larger than this are refused with 413 (thumbnails make them ~100 KB). */
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(2 * 1024 * 1024),
@@ -129,6 +134,7 @@ export type Config = {
   s3?: S3Config;
   downloadHosts: string[];
   quarantineMax: number;
+  quarantineMaxBytes: number;
   backfill: { intervalMinutes: number; windowMinutes: number };
   admin?: { user: string; password: string; readOnly: boolean };
   logLevel: Env['LOG_LEVEL'];
@@ -314,6 +320,7 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
       : undefined,
     downloadHosts: [...new Set([...hosts, ...instanceHosts])],
     quarantineMax: e.QUARANTINE_MAX,
+    quarantineMaxBytes: e.QUARANTINE_MAX_BYTES,
     backfill: {
       intervalMinutes: e.BACKFILL_INTERVAL_MINUTES,
       windowMinutes: e.BACKFILL_WINDOW_MINUTES,

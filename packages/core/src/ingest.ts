@@ -6,7 +6,7 @@ import { implausibleTimestamp } from './deadline.js';
 import { instanceMap, retentionResolver, type InstanceConfig } from './instances.js';
 import { jobFromWebhook, resolveKind } from './job.js';
 import { createJobWriter, type JobWriter } from './job-writer.js';
-import { createQuarantine, type Quarantine } from './quarantine.js';
+import { createQuarantine, type Quarantine, type QuarantineDrop } from './quarantine.js';
 import type { JobSource } from './job-catalog.js';
 import {
   archiverKeys,
@@ -125,8 +125,15 @@ export type Ingest = ReturnType<typeof createIngestor>;
  */
 export function createIngestPath(
   redis: RedisClient,
-  config: Pick<Config, 'queuePrefix' | 'instances' | 'retentionDays' | 'quarantineMax'>,
-  opts: { telemetry?: Telemetry; queue?: ArchiveQueue; recordQueue?: RecordQueue } = {},
+  config: Pick<Config, 'queuePrefix' | 'instances' | 'retentionDays' | 'quarantineMax'> &
+    Partial<Pick<Config, 'quarantineMaxBytes'>>,
+  opts: {
+    telemetry?: Telemetry;
+    queue?: ArchiveQueue;
+    recordQueue?: RecordQueue;
+    /** Bodies the quarantine dropped to honour its caps (count them, log them). */
+    onQuarantineDrop?: (drops: QuarantineDrop[]) => void;
+  } = {},
 ) {
   const keys = archiverKeys(config.queuePrefix);
   const queue = opts.queue ?? createArchiveQueue(redis, config.queuePrefix, opts.telemetry);
@@ -140,7 +147,10 @@ export function createIngestPath(
   const recordQueue =
     opts.recordQueue ?? createRecordQueue(redis, config.queuePrefix, opts.telemetry);
   const records = createRecordJobWriter(recordQueue);
-  const quarantine = createQuarantine(redis, keys, config.quarantineMax);
+  const quarantine = createQuarantine(redis, keys, config.quarantineMax, {
+    maxBytes: config.quarantineMaxBytes,
+    onDrop: opts.onQuarantineDrop,
+  });
   const ingest = createIngestor({ writer, records, quarantine, instances });
   return { keys, queue, recordQueue, instances, writer, records, quarantine, ingest };
 }

@@ -1,8 +1,29 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RedisClient } from './redis.js';
 import type { ArchiveQueue, ArchiverKeys } from './queue.js';
+import type { QuarantineDrop } from './quarantine.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * What a process does with a body the quarantine dropped: count it by cap and log it (without
+ * the body, which may hold anything). Late-bound, since the metrics are built after the
+ * ingest path they watch.
+ */
+export function reportQuarantineDrops(
+  metrics: () => Pick<Metrics, 'quarantineDropped'> | undefined,
+  logger: { error(obj: object, msg: string): void },
+) {
+  return (drops: QuarantineDrop[]): void => {
+    for (const drop of drops) {
+      metrics()?.quarantineDropped.inc({ reason: drop.reason });
+      logger.error(
+        { component: 'quarantine', ...drop },
+        `quarantined body dropped: over ${drop.reason === 'bytes' ? 'QUARANTINE_MAX_BYTES' : 'QUARANTINE_MAX'}`,
+      );
+    }
+  };
+}
 
 const QUEUE_STATES = [
   'waiting',
@@ -95,6 +116,12 @@ export function createMetrics(
           this.set(await opts.redis.zcard(opts.keys.quarantine).catch(() => 0));
         }
       },
+    }),
+    quarantineDropped: new Counter({
+      name: 'archiver_quarantine_dropped_total',
+      help: 'Quarantined webhook bodies dropped to honour QUARANTINE_MAX (count) or QUARANTINE_MAX_BYTES (bytes)',
+      labelNames: ['reason'] as const,
+      registers,
     }),
     queueJobs: new Gauge({
       name: 'archiver_queue_jobs',

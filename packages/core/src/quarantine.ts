@@ -8,34 +8,147 @@ export type QuarantineEntry = {
   reason: string;
   idInstance?: string;
   typeWebhook?: string;
-  /** The body exactly as received (its text), for inspection and replay. */
+  /** The body as received (its text), every base64 `jpegThumbnail` emptied; for replay. */
   body: string;
 };
 
+/** Why a body left the quarantine without being replayed: which cap it was over. */
+export type QuarantineDropReason = 'count' | 'bytes';
+
+/** A body the quarantine let go of, described without its text. */
+export type QuarantineDrop = {
+  id: string;
+  reason: QuarantineDropReason;
+  /** Bytes of the stored entry. */
+  bytes: number;
+  receivedAt?: number;
+  idInstance?: string;
+  typeWebhook?: string;
+  /** Why it had been quarantined. */
+  quarantinedFor?: string;
+};
+
+export type QuarantineOptions = {
+  /** QUARANTINE_MAX_BYTES: the stored entries' total size; unset: only the count caps. */
+  maxBytes?: number;
+  /** Every body dropped to honour a cap; the caller counts and logs it. */
+  onDrop?: (drops: QuarantineDrop[]) => void;
+};
+
+// KEYS: order (zset), bodies (hash), bytes (counter). ARGV: id, receivedAt, entry JSON, max
+// count, max bytes. Adds the entry, then drops the oldest while either cap is exceeded (the
+// new entry last: one larger than the byte cap on its own goes too). One script, so two
+// receivers adding at once cannot both miss the overflow. Returns per drop: id, reason,
+// bytes, receivedAt, idInstance, typeWebhook, reason quarantined.
+const ADD = `
+local size = string.len(ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+local total = redis.call('INCRBY', KEYS[3], size)
+local maxCount, maxBytes = tonumber(ARGV[4]), tonumber(ARGV[5])
+local dropped = {}
+while true do
+  local count = redis.call('ZCARD', KEYS[1])
+  local reason
+  if count > maxCount then reason = 'count'
+  elseif count > 0 and total > maxBytes then reason = 'bytes'
+  else break end
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+  local entry = redis.call('HGET', KEYS[2], oldest)
+  redis.call('ZREM', KEYS[1], oldest)
+  redis.call('HDEL', KEYS[2], oldest)
+  local len = entry and string.len(entry) or 0
+  total = redis.call('DECRBY', KEYS[3], len)
+  if total < 0 or count == 1 then redis.call('SET', KEYS[3], 0); total = 0 end
+  local meta = {}
+  if entry then
+    local ok, decoded = pcall(cjson.decode, entry)
+    if ok and type(decoded) == 'table' then meta = decoded end
+  end
+  local function text(v) if v == nil or v == cjson.null then return '' end return tostring(v) end
+  table.insert(dropped, oldest)
+  table.insert(dropped, reason)
+  table.insert(dropped, tostring(len))
+  table.insert(dropped, text(meta.receivedAt))
+  table.insert(dropped, text(meta.idInstance))
+  table.insert(dropped, text(meta.typeWebhook))
+  table.insert(dropped, text(meta.reason))
+end
+return dropped
+`;
+const DROP_FIELDS = 7;
+
+// KEYS: order, bodies, bytes. ARGV: id. Removes one entry and its bytes from the total.
+const REMOVE = `
+local entry = redis.call('HGET', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+if entry then
+  local total = redis.call('DECRBY', KEYS[3], string.len(entry))
+  if total < 0 or redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SET', KEYS[3], 0) end
+end
+return entry and 1 or 0
+`;
+
+type QuarantineScriptsRedis = RedisClient & {
+  archiverQuarantineAdd(...args: string[]): Promise<string[]>;
+  archiverQuarantineRemove(...args: string[]): Promise<number>;
+};
+
+/** Defined by `createRedis` on every connection, with the other scripts (redis.ts says why). */
+export function defineQuarantineScripts(redis: RedisClient): QuarantineScriptsRedis {
+  const r = redis as QuarantineScriptsRedis;
+  if (!('archiverQuarantineAdd' in r)) {
+    redis.defineCommand('archiverQuarantineAdd', { numberOfKeys: 3, lua: ADD });
+    redis.defineCommand('archiverQuarantineRemove', { numberOfKeys: 3, lua: REMOVE });
+  }
+  return r;
+}
+
+// A JSON key `"jpegThumbnail"` and its string value. In valid JSON an unescaped `"` always
+// delimits a string, and a string followed by `:` is a key, so this finds exactly the
+// thumbnails at any depth, without parsing (a body 10,000 levels deep cannot be re-serialised).
+const THUMBNAIL = /("jpegThumbnail"\s*:\s*)"(?:[^"\\]|\\.)*"/g;
+
 /**
- * Authenticated webhooks the archiver does not recognise are kept, newest `max` of them, so
- * an operator can inspect and replay them; Green-API would otherwise redeliver a refused
- * body every minute for a day and hold back the instance's later webhooks.
- * Layout: a sorted set id → receivedAt for order, a hash id → entry JSON.
+ * The body with every `jpegThumbnail` value emptied: base64 previews are most of a file
+ * webhook's size and nothing the archiver keeps (docs/storage.md), and the quarantine is
+ * capped in bytes. The key stays, so the text stays valid JSON and replays the same.
  */
-export function createQuarantine(redis: RedisClient, keys: ArchiverKeys, max: number) {
+export function withoutThumbnails(body: string): string {
+  return body.includes('jpegThumbnail') ? body.replace(THUMBNAIL, '$1""') : body;
+}
+
+/**
+ * Authenticated webhooks the archiver does not recognise are kept, newest `max` of them and
+ * at most `maxBytes` in all, so an operator can inspect and replay them; Green-API would
+ * otherwise redeliver a refused body every minute for a day and hold back the instance's
+ * later webhooks. A body pushed out by a cap is reported to `onDrop`, never dropped silently.
+ * Layout: a sorted set id → receivedAt for order, a hash id → entry JSON, a byte counter.
+ */
+export function createQuarantine(
+  redis: RedisClient,
+  keys: ArchiverKeys,
+  max: number,
+  opts: QuarantineOptions = {},
+) {
+  const r = defineQuarantineScripts(redis);
+  const scriptKeys = [keys.quarantine, keys.quarantineBodies, keys.quarantineBytes] as const;
+  const maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
   return {
     async add(entry: Omit<QuarantineEntry, 'id'>): Promise<string> {
       const id = randomUUID();
-      const results = await redis
-        .multi()
-        .zadd(keys.quarantine, entry.receivedAt, id)
-        .hset(keys.quarantineBodies, id, JSON.stringify({ id, ...entry }))
-        .zrange(keys.quarantine, 0, -(max + 1))
-        .exec();
-      const overflow = (results?.[2]?.[1] as string[] | undefined) ?? [];
-      if (overflow.length > 0) {
-        await redis
-          .multi()
-          .zrem(keys.quarantine, ...overflow)
-          .hdel(keys.quarantineBodies, ...overflow)
-          .exec();
-      }
+      const stored = { id, ...entry, body: withoutThumbnails(entry.body) };
+      const reply = await r.archiverQuarantineAdd(
+        ...scriptKeys,
+        id,
+        String(entry.receivedAt),
+        JSON.stringify(stored),
+        String(max),
+        String(maxBytes),
+      );
+      const drops = parseDrops(reply);
+      if (drops.length > 0) opts.onDrop?.(drops);
       return id;
     },
 
@@ -55,13 +168,38 @@ export function createQuarantine(redis: RedisClient, keys: ArchiverKeys, max: nu
     },
 
     async remove(id: string): Promise<void> {
-      await redis.multi().zrem(keys.quarantine, id).hdel(keys.quarantineBodies, id).exec();
+      await r.archiverQuarantineRemove(...scriptKeys, id);
     },
 
     size(): Promise<number> {
       return redis.zcard(keys.quarantine);
     },
+
+    /** Bytes of the stored entries (the QUARANTINE_MAX_BYTES measure). */
+    async bytes(): Promise<number> {
+      return Number((await redis.get(keys.quarantineBytes)) ?? 0);
+    },
   };
+}
+
+function parseDrops(reply: string[]): QuarantineDrop[] {
+  const drops: QuarantineDrop[] = [];
+  for (let i = 0; i + DROP_FIELDS <= reply.length; i += DROP_FIELDS) {
+    const [id, reason, bytes, receivedAt, idInstance, typeWebhook, why] = reply.slice(
+      i,
+      i + DROP_FIELDS,
+    );
+    drops.push({
+      id: id ?? '',
+      reason: reason === 'bytes' ? 'bytes' : 'count',
+      bytes: Number(bytes),
+      receivedAt: receivedAt ? Number(receivedAt) : undefined,
+      idInstance: idInstance || undefined,
+      typeWebhook: typeWebhook || undefined,
+      quarantinedFor: why || undefined,
+    });
+  }
+  return drops;
 }
 
 export type Quarantine = ReturnType<typeof createQuarantine>;

@@ -81,6 +81,8 @@ export function archiverKeys(prefix: string) {
     deadlines: `${base}:deadlines`,
     quarantine: `${prefix}:quarantine`,
     quarantineBodies: `${prefix}:quarantine:bodies`,
+    /** Total bytes of the quarantine's entries, for QUARANTINE_MAX_BYTES. */
+    quarantineBytes: `${prefix}:quarantine:bytes`,
     rate: (idInstance: string, method: string) => `${prefix}:rate:${idInstance}:${method}`,
     penalty: (idInstance: string, method: string) => `${prefix}:penalty:${idInstance}:${method}`,
   };

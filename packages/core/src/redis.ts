@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { defineQueueScripts } from './queue.js';
+import { defineQuarantineScripts } from './quarantine.js';
 import { defineLimiterScripts } from './rate-limit.js';
 
 /** A single Redis or a Redis Cluster: the archiver uses only what both answer. */
@@ -43,6 +44,7 @@ export function createRedis(
   // missing from a pipeline already open (the pipeline copies the scripts when it opens).
   defineQueueScripts(redis);
   defineLimiterScripts(redis);
+  defineQuarantineScripts(redis);
   return redis;
 }
 
