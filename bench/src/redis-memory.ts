@@ -37,7 +37,7 @@ export async function benchRedisMemory(opts: BenchOptions): Promise<BenchOutput>
           ratio: round(defaults.perJob / BUDGET_BYTES),
           target: '≤ 2 KiB',
           pass: defaults.perJob <= BUDGET_BYTES,
-          note: `delta over the empty queue; job hash ${defaults.breakdown.jobHash} B (job data JSON ${defaults.dataBytes} B, of which the kept webhook body ${defaults.messageBytes} B), events stream ${defaults.breakdown.eventsPerJob} B/job, priority + deadline zsets ${defaults.breakdown.zsetsPerJob} B/job`,
+          note: `delta over the empty queue; job hash ${defaults.breakdown.jobHash} B (job data JSON ${defaults.dataBytes} B, of which the kept webhook body ${defaults.messageBytes} B), events stream ${defaults.breakdown.eventsPerJob} B/job, priority + deadline zsets ${defaults.breakdown.zsetsPerJob} B/job, lost-job identities ${defaults.breakdown.identitiesPerJob} B/job`,
         },
         {
           bench: 'redis-memory',
@@ -112,9 +112,11 @@ async function keyBreakdown(redis: Redis, prefix: string, jobs: number) {
   const jobHash = someJob ? await usage(`${base}:${someJob}`) : 0;
   const events = await usage(`${base}:events`);
   const zsets = (await usage(`${base}:prioritized`)) + (await usage(`${base}:deadlines`));
+  const identities = await usage(`${base}:identities`);
   return {
     jobHash,
     eventsPerJob: Math.round(events / jobs),
     zsetsPerJob: Math.round(zsets / jobs),
+    identitiesPerJob: Math.round(identities / jobs),
   };
 }

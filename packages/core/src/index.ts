@@ -12,6 +12,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './quarantine.js';
 export * from './job-writer.js';
+export * from './lost-jobs.js';
 export * from './ingest.js';
 export * from './rate-limit.js';
 export * from './s3.js';

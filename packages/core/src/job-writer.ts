@@ -8,6 +8,7 @@ import {
   type ArchiverKeys,
 } from './queue.js';
 import type { ArchiveJob } from './job.js';
+import { encodeJobIdentity, jobIdentityOf } from './lost-jobs.js';
 import { currentTraceMetadata } from './telemetry.js';
 
 export type WriteResult = { outcome: 'accepted' | 'duplicate'; jobId: string };
@@ -15,6 +16,8 @@ export type WriteResult = { outcome: 'accepted' | 'duplicate'; jobId: string };
 type Pending = {
   request: ArchiveJobRequest;
   deadline: number;
+  /** The message identity the lost-job sweep records a vanished job by (lost-jobs.ts). */
+  identity: string;
   resolve: (r: WriteResult) => void;
   reject: (e: unknown) => void;
 };
@@ -28,7 +31,7 @@ const MAX_BATCHES_IN_FLIGHT = 4;
 /**
  * Stores archive jobs with group commit: the jobs of concurrent callers are written together
  * on the next turn of the event loop, in two round trips: one script that finds the new ones
- * and indexes their deadlines, then one `addBulk`. Each caller's promise settles only once
+ * and indexes their deadlines and identities, then one `addBulk`. Each caller's promise settles only once
  * its job is in Redis (or known already), so "200 only after the job is stored" holds. A
  * failed batch rejects every caller in it; their retries are deduplicated by job id.
  *
@@ -75,7 +78,11 @@ export function createJobWriter(deps: {
       const fresh = await claimNewJobIds(
         deps.redis,
         deps.keys,
-        batch.map((p) => ({ jobId: p.request.opts.jobId, deadline: p.deadline })),
+        batch.map((p) => ({
+          jobId: p.request.opts.jobId,
+          deadline: p.deadline,
+          identity: p.identity,
+        })),
       );
       if (fresh.size > 0) {
         await deps.queue.addBulk(
@@ -107,6 +114,7 @@ export function createJobWriter(deps: {
         pending.push({
           request,
           deadline: deadlineOf(data.timestamp, retentionDays),
+          identity: encodeJobIdentity(jobIdentityOf(data, Date.now())),
           resolve,
           reject,
         });

@@ -101,6 +101,12 @@ export function createMetrics(
       labelNames: ['instance'] as const,
       registers,
     }),
+    jobsLost: new Counter({
+      name: 'archiver_jobs_lost_total',
+      help: 'Jobs that left the queue without an end (removed by hand, lost with Redis), found by the sweep and recorded as job_lost, by instance',
+      labelNames: ['instance'] as const,
+      registers,
+    }),
     backfillFound: new Counter({
       name: 'archiver_backfill_found_total',
       help: 'Files found in Green-API journals that no webhook had delivered, by instance',
@@ -150,19 +156,27 @@ export function createMetrics(
   return metrics;
 }
 
+/** Entries of the deadline index looked at, from the earliest, for one whose job is there. */
+const OLDEST_LOOKAHEAD = 100;
+
 /**
- * The earliest deadline among unfinished jobs, from the deadlines set. An entry whose job no
- * longer exists (a batch that failed after the set was written) is dropped on the way.
+ * The earliest deadline among unfinished jobs, from the deadlines set. An entry whose job is
+ * gone is skipped, never removed: it is a job that left without an end, which the lost-job
+ * sweep records in S3 and counts before it removes the entry (lost-jobs.ts). When every entry
+ * looked at is such a one, the earliest of them is the answer: the gauge errs towards an
+ * alert, and the sweep clears them within its interval.
  */
 export async function oldestDeadlineMs(
   redis: RedisClient,
   keys: ArchiverKeys,
 ): Promise<number | null> {
-  for (let i = 0; i < 100; i += 1) {
-    const [jobId, score] = await redis.zrange(keys.deadlines, 0, 0, 'WITHSCORES');
-    if (jobId === undefined || score === undefined) return null;
-    if ((await redis.exists(keys.job(jobId))) === 1) return Number(score);
-    await redis.zrem(keys.deadlines, jobId);
+  const flat = await redis.zrange(keys.deadlines, 0, OLDEST_LOOKAHEAD - 1, 'WITHSCORES');
+  if (flat.length === 0) return null;
+  const entries: Array<{ jobId: string; score: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    entries.push({ jobId: flat[i] as string, score: Number(flat[i + 1]) });
   }
-  return null;
+  const present = await Promise.all(entries.map((e) => redis.exists(keys.job(e.jobId))));
+  const found = entries.find((_, i) => present[i] === 1) ?? entries[0];
+  return found ? found.score : null;
 }

@@ -79,6 +79,11 @@ export function archiverKeys(prefix: string) {
     done: (jobId: string) => `${base}:done:${jobId}`,
     /** Sorted set jobId → deadline (ms) of every unfinished job: the SLO gauge's source. */
     deadlines: `${base}:deadlines`,
+    /**
+     * Hash jobId → the message identity of every job in `deadlines`, so the lost-job sweep
+     * can record a job whose own hash is gone (lost-jobs.ts).
+     */
+    identities: `${base}:identities`,
     quarantine: `${prefix}:quarantine`,
     quarantineBodies: `${prefix}:quarantine:bodies`,
     /** Total bytes of the quarantine's entries, for QUARANTINE_MAX_BYTES. */
@@ -90,14 +95,16 @@ export function archiverKeys(prefix: string) {
 
 export type ArchiverKeys = ReturnType<typeof archiverKeys>;
 
-// KEYS: deadlines, then per job its BullMQ hash and its done marker. ARGV: per job its id and
-// deadline. A job neither queued nor finished gets its deadline indexed; returns 1 for those.
+// KEYS: deadlines, identities, then per job its BullMQ hash and its done marker. ARGV: per
+// job its id, deadline and identity. A job neither queued nor finished gets its deadline and
+// identity indexed; returns 1 for those.
 const CLAIM_NEW_JOBS = `
 local claimed = {}
-for i = 1, #ARGV / 2 do
-  local id, deadline = ARGV[2 * i - 1], ARGV[2 * i]
-  if redis.call('EXISTS', KEYS[2 * i], KEYS[2 * i + 1]) == 0 then
+for i = 1, #ARGV / 3 do
+  local id, deadline, identity = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  if redis.call('EXISTS', KEYS[2 * i + 1], KEYS[2 * i + 2]) == 0 then
     redis.call('ZADD', KEYS[1], deadline, id)
+    redis.call('HSET', KEYS[2], id, identity)
     claimed[i] = 1
   else
     claimed[i] = 0
@@ -108,33 +115,37 @@ return claimed
 
 /**
  * One round trip for a whole batch of distinct job ids: which are new (not queued, running,
- * failed, or finished within the retention window), with the deadline of each new one
- * indexed on the way. The index goes in before the job: a stale entry (its add then failed)
- * is cleaned by the gauge, a missing one would hide a job from the SLO.
+ * failed, or finished within the retention window), with the deadline and message identity
+ * of each new one indexed on the way. The index goes in before the job: a missing entry
+ * would hide a job from the SLO and from the lost-job sweep, while an entry whose add then
+ * failed is only looked at once it is older than the sweep's grace (lost-jobs.ts), by which
+ * time the caller's redelivery has claimed it again.
  */
 export async function claimNewJobIds(
   redis: RedisClient,
   keys: ArchiverKeys,
-  jobs: Array<{ jobId: string; deadline: number }>,
+  jobs: Array<{ jobId: string; deadline: number; identity: string }>,
 ): Promise<Set<string>> {
   if (jobs.length === 0) return new Set();
   const r = defineQueueScripts(redis);
   const jobKeys = jobs.flatMap(({ jobId }) => [keys.job(jobId), keys.done(jobId)]);
-  const args = jobs.flatMap(({ jobId, deadline }) => [jobId, String(deadline)]);
+  const args = jobs.flatMap(({ jobId, deadline, identity }) => [jobId, String(deadline), identity]);
   const claimed = await r.archiverClaimNewJobs(
-    1 + jobKeys.length,
+    2 + jobKeys.length,
     keys.deadlines,
+    keys.identities,
     ...jobKeys,
     ...args,
   );
   return new Set(jobs.filter((_, i) => claimed[i] === 1).map(({ jobId }) => jobId));
 }
 
-// KEYS: done marker, deadlines. ARGV: status, marker TTL (s), job id. One call instead of
-// MULTI/SET/ZREM/EXEC: four commands per finished job, on the worker's busiest path.
+// KEYS: done marker, deadlines, identities. ARGV: status, marker TTL (s), job id. One call
+// instead of MULTI/SET/ZREM/HDEL/EXEC, on the worker's busiest path.
 const MARK_DONE = `
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('HDEL', KEYS[3], ARGV[3])
 return 1
 `;
 
@@ -143,6 +154,7 @@ type QueueScriptsRedis = RedisClient & {
   archiverMarkDone(
     done: string,
     deadlines: string,
+    identities: string,
     status: string,
     ttl: number,
     jobId: string,
@@ -157,7 +169,7 @@ export function defineQueueScripts(redis: RedisClient): QueueScriptsRedis {
   const r = redis as QueueScriptsRedis;
   if (!('archiverMarkDone' in r)) {
     redis.defineCommand('archiverClaimNewJobs', { lua: CLAIM_NEW_JOBS });
-    redis.defineCommand('archiverMarkDone', { numberOfKeys: 2, lua: MARK_DONE });
+    redis.defineCommand('archiverMarkDone', { numberOfKeys: 3, lua: MARK_DONE });
   }
   return r;
 }
@@ -174,6 +186,7 @@ export async function markDone(
   await r.archiverMarkDone(
     keys.done(jobId),
     keys.deadlines,
+    keys.identities,
     status,
     Math.ceil(markerTtlSeconds(deadlineMs)),
     jobId,

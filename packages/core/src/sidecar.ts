@@ -15,7 +15,9 @@ export type FailureCode =
   | 'download_host_not_allowed'
   | 'invalid_job'
   | 'deadline_passed'
-  | 'implausible_timestamp';
+  | 'implausible_timestamp'
+  /** The job left the queue without an end; recorded by the sweep (docs/storage.md §6). */
+  | 'job_lost';
 
 /**
  * The exact bytes the archiver received for a body: their SHA-256 (hex) and length. `exact` is

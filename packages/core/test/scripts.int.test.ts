@@ -23,7 +23,9 @@ describe("the archiver's Lua scripts", () => {
     const [slot, , claimed] = await Promise.all([
       limiter.acquire('1101000001', 'downloadFile', 5, { maxWaitMs: 1000 }),
       markDone(redis, keys, 'job-a', 'archived', Date.now() + 60_000),
-      claimNewJobIds(redis, keys, [{ jobId: 'job-b', deadline: Date.now() + 60_000 }]),
+      claimNewJobIds(redis, keys, [
+        { jobId: 'job-b', deadline: Date.now() + 60_000, identity: '{}' },
+      ]),
       limiter.admitted('1101000001', 'downloadFile', 5, () => Promise.resolve(), {
         holdMs: 1000,
       }),

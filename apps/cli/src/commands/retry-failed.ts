@@ -1,9 +1,12 @@
 import {
   effectiveDeadline,
+  indexJob,
   instanceMap,
   forEachLimit,
+  jobIdentityOf,
   readArchiveJob,
   retentionResolver,
+  unindexJob,
   type ArchiveJobData,
 } from '@archiver/core';
 import { HELP_OPTION, instanceId, parseCommandArgs, positiveInt, UsageError } from '../args.js';
@@ -89,14 +92,16 @@ async function requeue(
   const data: ArchiveJobData = { ...job.data, graceUntil };
   const read = readArchiveJob(data);
   const deadline = read.ok ? effectiveDeadline(read.data, retention(read.data)) : graceUntil;
-  // Before the job can run: a worker that finishes it removes the entry again.
-  await deps.redis.zadd(keys.deadlines, deadline, jobId);
+  // Before the job can run: a worker that finishes it removes the entry again. With its
+  // identity, so the lost-job sweep can record it should it vanish before it ends.
+  const identity = read.ok ? jobIdentityOf(read.data, Date.now()) : undefined;
+  await indexJob(deps.redis, keys, jobId, deadline, identity);
   await job.updateData(data);
   try {
     // Fresh backoff within the grace window: the old count would start at the cap.
     await job.retry('failed', { resetAttemptsMade: true });
   } catch (err) {
-    await deps.redis.zrem(keys.deadlines, jobId);
+    await unindexJob(deps.redis, keys, jobId);
     return `not re-queued: ${err instanceof Error ? err.message : String(err)}`;
   }
   return undefined;
