@@ -28,6 +28,8 @@ import { createArchiveWorker } from './worker.js';
 import { createRecordProcessor } from './jobs/record-event.js';
 import { createRecordWorker } from './record-worker.js';
 import { startBackfillWorker } from './backfill-worker.js';
+import { createLostJobSweep } from './lost-jobs.js';
+import { startLostJobSweeper } from './lost-job-sweeper.js';
 
 export type RunningWorker = {
   port: number;
@@ -38,7 +40,7 @@ export type RunningWorker = {
 
 /**
  * Wires one worker process: Redis, S3, Green-API clients, the archive worker, the periodic
- * journal reconciliation and the health/metrics server. `main.ts` calls it with the environment's config; tests, `dev` and
+ * journal reconciliation, the lost-job sweep and the health/metrics server. `main.ts` calls it with the environment's config; tests, `dev` and
  * the benchmarks call it in-process.
  */
 export async function startWorker(
@@ -48,6 +50,8 @@ export async function startWorker(
     port?: number;
     s3?: Partial<S3ClientConfig>;
     telemetry?: Telemetry;
+    /** The lost-job sweep's schedule and grace, shortened by tests. */
+    lostJobs?: { intervalMs?: number; graceMs?: number };
   } = {},
 ): Promise<RunningWorker> {
   if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
@@ -153,6 +157,23 @@ export async function startWorker(
     telemetry: opts.telemetry,
   });
   await custody.start();
+  // Jobs that vanish without an end are recorded in S3 and counted (docs/storage.md §6).
+  const sweeper = await startLostJobSweeper({
+    connection,
+    prefix: config.queuePrefix,
+    intervalMs: opts.lostJobs?.intervalMs,
+    sweep: createLostJobSweep({
+      redis: connection,
+      keys,
+      store,
+      s3Prefix: config.s3.prefix,
+      instances,
+      metrics,
+      logger,
+      graceMs: opts.lostJobs?.graceMs,
+    }),
+    logger,
+  });
   const server = createHealthServer({
     registry: metrics.registry,
     checks: { redis: () => connection.ping(), s3: () => store.ping() },
@@ -172,6 +193,7 @@ export async function startWorker(
         closeGracefully(recordWorker, config.shutdownTimeoutMs, logger),
       ]);
       await backfillWorker.close();
+      await sweeper.close();
       await custody.close();
       await queue.close();
       s3.destroy();

@@ -16,6 +16,8 @@ export type FileCase = {
   bytes?: Buffer;
   timestamp?: number;
   downloadUrl?: string;
+  /** Also in the fake's journal of this direction (what the backfill reads). */
+  direction?: 'incoming' | 'outgoing';
 };
 
 /** Puts a file in the fake Green-API and returns the archive job its webhook would produce. */

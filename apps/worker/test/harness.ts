@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   archiverKeys,
   createArchiveQueue,
@@ -40,6 +41,8 @@ export async function startPipeline(
     s3Endpoint?: string;
     /** The S3 client's connection and silence timeouts, shortened for a test. */
     s3Timeouts?: S3Timeouts;
+    /** The lost-job sweep's schedule and grace, shortened for a test. */
+    lostJobs?: { intervalMs?: number; graceMs?: number };
   } = {},
 ) {
   const fake = await startFakeGreenApi();
@@ -89,13 +92,13 @@ export async function startPipeline(
     endpoint: opts.s3Endpoint ?? s3.endpoint,
     ...(opts.s3Timeouts ? { requestHandler: opts.s3Timeouts } : {}),
   };
-  let worker: RunningWorker | undefined = await startWorker(config, logger, {
-    port: 0,
-    s3: s3Overrides,
-  });
+  const workerOpts = { port: 0, s3: s3Overrides, lostJobs: opts.lostJobs };
+  let worker: RunningWorker | undefined = await startWorker(config, logger, workerOpts);
   return {
     fake,
     config,
+    /** The S3 client settings the worker was given (the test server, its credentials). */
+    s3Overrides: s3Overrides as Partial<S3ClientConfig>,
     prefix,
     queue,
     writer,
@@ -107,7 +110,7 @@ export async function startPipeline(
     },
     async restartWorker(overrides: Partial<Config> = {}) {
       await worker?.stop();
-      worker = await startWorker({ ...config, ...overrides }, logger, { port: 0, s3: s3Overrides });
+      worker = await startWorker({ ...config, ...overrides }, logger, workerOpts);
     },
     async stopWorker() {
       await worker?.stop();

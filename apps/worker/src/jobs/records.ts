@@ -1,4 +1,11 @@
-import type { ArchiveJob, EventRecord, FailureCode, RecordJobData, Sidecar } from '@archiver/core';
+import type {
+  ArchiveJob,
+  EventRecord,
+  FailureCode,
+  JobIdentity,
+  RecordJobData,
+  Sidecar,
+} from '@archiver/core';
 import { referenceOf } from '@archiver/greenapi';
 
 /** `message`: the job's kept body, unpacked (readKeptMessage). */
@@ -98,6 +105,35 @@ export function failureRecord(
     reason: { code: c.code, error: c.error },
     ...base(c),
     intendedKey: c.intendedKey,
+    endedAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * The record of a job that left the queue without an end (docs/storage.md §6), written by
+ * the lost-job sweep from the identity indexed beside the job's deadline. The body and the
+ * attempts went with the job: `message` is empty and `attempts` 0.
+ */
+export function lostJobRecord(identity: JobIdentity, intendedKey: string): Sidecar {
+  return {
+    status: 'permanent_failure',
+    reason: {
+      code: 'job_lost',
+      error:
+        'the job left the queue without an end (removed by hand, or lost with Redis data); found by the lost-job sweep',
+    },
+    idInstance: identity.idInstance,
+    chatId: identity.chatId,
+    idMessage: identity.idMessage,
+    kind: identity.kind,
+    typeWebhook: identity.typeWebhook,
+    typeMessage: identity.typeMessage,
+    timestamp: identity.timestamp,
+    fileName: identity.fileName,
+    attempts: 0,
+    source: identity.source,
+    message: {},
+    intendedKey,
     endedAt: new Date().toISOString(),
   };
 }
