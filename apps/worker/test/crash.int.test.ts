@@ -112,7 +112,7 @@ describe('worker processes', () => {
       .toBe('active');
     const exit = worker.kill('SIGTERM');
     await expect
-      .poll(() => worker.output(), { timeout: 5000, interval: 20 })
+      .poll(() => worker.output(), { timeout: 15_000, interval: 20 })
       .toContain('stopping: finishing in-flight jobs');
     // Queued one by one while the worker drains. BullMQ may still run the one job its
     // blocking fetch was already waiting for when close() began; it takes no other.
