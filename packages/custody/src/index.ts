@@ -17,3 +17,4 @@ export * from './prove.js';
 export * from './verify/findings.js';
 export * from './verify/verify-custody.js';
 export * from './rescan.js';
+export * from './audit.js';
