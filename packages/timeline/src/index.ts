@@ -1,2 +1,3 @@
 export * from './timeline.js';
 export * from './text.js';
+export * from './html.js';

@@ -27,7 +27,16 @@ export type TimelineEntry = {
   sender?: string;
   senderName?: string;
   text?: string;
-  file?: { status: string; key?: string; size?: number; sha256?: string; reason?: string };
+  file?: {
+    status: string;
+    key?: string;
+    size?: number;
+    sha256?: string;
+    reason?: string;
+    /** The original name and type Green-API gave, as the record keeps them. */
+    fileName?: string;
+    contentType?: string;
+  };
   /** For an edit, deletion, reaction, vote or reply: the message named, and its text then. */
   refersTo?: { idMessage: string; relation: Relation; text?: string };
   /** Event fields: a status's value, a call's status, an instance's state. */
@@ -178,6 +187,8 @@ function toEntry(key: string, kind: string, json: unknown): TimelineEntry | unde
               size: s.size,
               sha256: s.sha256,
               reason: s.reason?.code,
+              fileName: s.fileName,
+              contentType: s.contentType,
             },
       refersTo: ref ? { idMessage: ref.stanzaId, relation: ref.relation } : undefined,
     };
