@@ -9,6 +9,9 @@ import {
   createHealthServer,
   createBackfill,
   createJobWriter,
+  createRecordJobWriter,
+  createRecordQueue,
+  createStatusReader,
   retentionResolver,
   createMetrics,
   createRateLimiter,
@@ -30,6 +33,7 @@ import { createRecordWorker } from './record-worker.js';
 import { startBackfillWorker } from './backfill-worker.js';
 import { createLostJobSweep } from './lost-jobs.js';
 import { startLostJobSweeper } from './lost-job-sweeper.js';
+import { startStatusesWorker } from './statuses-worker.js';
 
 export type RunningWorker = {
   port: number;
@@ -111,13 +115,17 @@ export async function startWorker(
     metrics,
     logger: logger.child({ component: 'archive' }),
   });
+  const jobWriter = createJobWriter({
+    redis: connection,
+    queue,
+    keys,
+    retentionDays: retentionResolver(instances, config.retentionDays),
+  });
+  // Journal finds and statuses without a file become record jobs (docs/conversation.md §7).
+  const recordQueue = createRecordQueue(connection, config.queuePrefix, opts.telemetry);
+  const recordJobs = createRecordJobWriter(recordQueue);
   const backfill = createBackfill({
-    writer: createJobWriter({
-      redis: connection,
-      queue,
-      keys,
-      retentionDays: retentionResolver(instances, config.retentionDays),
-    }),
+    writer: jobWriter,
     limiter,
     clientFor: (instance) => clientFor(instance, instance.kind ?? 'whatsapp'),
     instances,
@@ -131,6 +139,25 @@ export async function startWorker(
     prefix: config.queuePrefix,
     config,
     backfill,
+    logger,
+  });
+  const statusesWorker = await startStatusesWorker({
+    connection,
+    prefix: config.queuePrefix,
+    config,
+    reader: createStatusReader({
+      redis: commands,
+      queuePrefix: config.queuePrefix,
+      writer: jobWriter,
+      records: recordJobs,
+      limiter,
+      clientFor: (instance) => clientFor(instance, instance.kind ?? 'whatsapp'),
+      instances,
+      retentionDays: config.retentionDays,
+      windowMinutes: config.statuses.windowMinutes,
+      metrics,
+      logger,
+    }),
     logger,
   });
   const worker = createArchiveWorker({
@@ -194,6 +221,8 @@ export async function startWorker(
       ]);
       await backfillWorker.close();
       await sweeper.close();
+      await statusesWorker.close();
+      await recordQueue.close();
       await custody.close();
       await queue.close();
       s3.destroy();

@@ -1,8 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
-  GreenApiRateLimitError,
-  isError,
   isFileMessageType,
   type GreenApiClient,
   type JournalItem,
@@ -20,16 +18,13 @@ import {
 } from './job-catalog.js';
 import type { JobWriter } from './job-writer.js';
 import type { Metrics } from './metrics.js';
-import { sleep, type RateLimiter } from './rate-limit.js';
+import { createJournalCaller } from './journal-call.js';
+import type { RateLimiter } from './rate-limit.js';
 
 /** Journals are documented at 1 request/s per instance and method (docs/greenapi.md §6.1, §8). */
 const JOURNAL_RPS = 1;
 /** Green-API's own default window for lastIncoming/OutgoingMessages. */
 const DEFAULT_WINDOW_MINUTES = 1440;
-/** How long one journal call may wait on 429s and busy slots before the run gives up. */
-const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 5 * 60_000;
-/** The Green-API client's default request timeout: an in-flight journal call counts at most this long. */
-const IN_FLIGHT_HOLD_MS = 30_000;
 /** Jobs written per group-commit round: bounds one addBulk and the promises in flight. */
 const WRITE_CHUNK = 500;
 
@@ -68,10 +63,7 @@ export class BackfillUnknownInstanceError extends Error {
   override name = 'BackfillUnknownInstanceError';
 }
 
-/** A journal stayed throttled longer than the run may wait; the next run tries again. */
-export class BackfillRateLimitedError extends Error {
-  override name = 'BackfillRateLimitedError';
-}
+export { BackfillRateLimitedError } from './journal-call.js';
 
 export type BackfillDeps = {
   writer: JobWriter;
@@ -95,48 +87,13 @@ export type BackfillDeps = {
  */
 export function createBackfill(deps: BackfillDeps) {
   const log = deps.logger.child({ component: 'backfill' });
-  const maxWaitMs = deps.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
 
-  /** Takes the (instance, method) slot, calls, and waits out 429s within the budget. */
-  async function callJournal(
-    id: string,
-    method: JournalMethod,
-    call: (signal?: AbortSignal) => Promise<JournalItem[]>,
-    counts: BackfillCounts,
-    signal?: AbortSignal,
-  ): Promise<JournalItem[]> {
-    const started = Date.now();
-    for (;;) {
-      const budgetLeft = maxWaitMs - (Date.now() - started);
-      // In-process wait: these are a few calls per run, not a queue of jobs to reschedule.
-      const slot = await deps.limiter.acquire(id, method, JOURNAL_RPS, {
-        maxWaitMs: Math.max(0, budgetLeft),
-        holdMs: IN_FLIGHT_HOLD_MS,
-      });
-      if (!slot.go) {
-        throw new BackfillRateLimitedError(
-          `${method}: instance ${id} still throttled after ${Math.round(maxWaitMs / 1000)} s`,
-        );
-      }
-      await sleep(slot.waitMs, signal);
-      try {
-        // The safety net under the spacing: the request counts from sending until a window
-        // after its answer, however long the (possibly large) journal takes to arrive.
-        return await deps.limiter.admitted(id, method, JOURNAL_RPS, () => call(signal), {
-          holdMs: IN_FLIGHT_HOLD_MS,
-          signal,
-          admission: slot.admission,
-        });
-      } catch (err) {
-        if (!isError(err, GreenApiRateLimitError)) throw err;
-        counts.rateLimited += 1;
-        deps.metrics?.rateLimited.inc({ instance: id });
-        // The penalty is shared: the next acquire (here or in any process) starts after it.
-        const blockedMs = await deps.limiter.penalize(id, method, err.retryAfterMs);
-        log.warn({ idInstance: id, method, blockedMs }, 'journal rate limited; waiting');
-      }
-    }
-  }
+  const callJournal = createJournalCaller({
+    limiter: deps.limiter,
+    metrics: deps.metrics,
+    log,
+    maxWaitMs: deps.maxRateLimitWaitMs,
+  });
 
   /** Turns file entries into jobs, skipping expired ones, and writes them; updates counts. */
   async function enqueueFiles(
@@ -205,7 +162,10 @@ export function createBackfill(deps: BackfillDeps) {
       method: JournalMethod,
       call: (s?: AbortSignal) => Promise<JournalItem[]>,
     ) => {
-      const items = await callJournal(instance.idInstance, method, call, counts, signal);
+      const items = await callJournal(instance.idInstance, method, JOURNAL_RPS, call, {
+        signal,
+        onRateLimited: () => (counts.rateLimited += 1),
+      });
       const invalid = (items as Partial<JournalPage>).invalid ?? 0;
       if (invalid > 0) {
         log.warn(

@@ -74,6 +74,13 @@ export const envSchema = z.object({
   /** Journal reconciliation: how often and how far back, in minutes; 0 turns it off. */
   BACKFILL_INTERVAL_MINUTES: nonNegativeInt.default(30),
   BACKFILL_WINDOW_MINUTES: nonNegativeInt.default(1440),
+  /**
+   * Statuses ("stories", no webhook): how often getIncoming/OutgoingStatuses are read and how
+   * far back, in minutes; 0 turns it off. Green-API keeps them 30 days, so a missed run is
+   * caught up by a window longer than the interval.
+   */
+  STATUSES_INTERVAL_MINUTES: nonNegativeInt.default(60),
+  STATUSES_WINDOW_MINUTES: nonNegativeInt.default(1440),
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
   /**
@@ -136,6 +143,7 @@ export type Config = {
   quarantineMax: number;
   quarantineMaxBytes: number;
   backfill: { intervalMinutes: number; windowMinutes: number };
+  statuses: { intervalMinutes: number; windowMinutes: number };
   admin?: { user: string; password: string; readOnly: boolean };
   logLevel: Env['LOG_LEVEL'];
   webhookBodyLimitBytes: number;
@@ -324,6 +332,10 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
     backfill: {
       intervalMinutes: e.BACKFILL_INTERVAL_MINUTES,
       windowMinutes: e.BACKFILL_WINDOW_MINUTES,
+    },
+    statuses: {
+      intervalMinutes: e.STATUSES_INTERVAL_MINUTES,
+      windowMinutes: e.STATUSES_WINDOW_MINUTES,
     },
     admin:
       e.ADMIN_USER && e.ADMIN_PASSWORD

@@ -24,3 +24,5 @@ export * from './record-job-writer.js';
 export * from './pool.js';
 export * from './limited-call.js';
 export * from './instance-settings.js';
+export * from './journal-call.js';
+export * from './statuses.js';

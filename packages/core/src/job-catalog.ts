@@ -22,13 +22,19 @@ export const ARCHIVE_QUEUE = 'archive';
  */
 export const RECORD_QUEUE = 'records';
 export const BACKFILL_QUEUE = 'backfill';
+/** Reads of the status journals (statuses.ts): one job per instance and interval. */
+export const STATUSES_QUEUE = 'statuses';
 
 export const ARCHIVE_JOB = 'archive-file';
 export const RECORD_JOB = 'record-event';
 export const BACKFILL_JOB = 'reconcile';
+export const STATUSES_JOB = 'read-statuses';
 
-/** How a body reached the archiver: webhook, polled notification, journal, quarantine replay. */
-export const jobSourceSchema = z.enum(['webhook', 'poll', 'journal', 'replay']);
+/**
+ * How a body reached the archiver: webhook, polled notification, journal, quarantine replay,
+ * or a status journal (getIncoming/OutgoingStatuses: statuses have no webhook).
+ */
+export const jobSourceSchema = z.enum(['webhook', 'poll', 'journal', 'replay', 'statuses']);
 export type JobSource = z.infer<typeof jobSourceSchema>;
 
 /**
@@ -42,7 +48,7 @@ export const archiveJobSchema = z.object({
   source: jobSourceSchema,
   /** Configured or from typeInstance (`resolveKind`): not always the body's own word. */
   kind: instanceKindSchema,
-  /** Only for journal items, which do not carry it; a webhook's is in its body. */
+  /** Only for journal and status items, which do not carry it; a webhook's is in its body. */
   idInstance: idInstanceString.optional(),
   message: z.string(),
   /** When the archiver first saw it (ms). */
@@ -114,6 +120,13 @@ export const backfillRequestSchema = z.union([
 
 export type BackfillRequest = z.infer<typeof backfillRequestSchema>;
 
+/** A read of one instance's status journals over the last `minutes`. */
+export const statusesRequestSchema = z.strictObject({
+  idInstance: idInstanceString,
+  minutes: z.number().int().positive().optional(),
+});
+export type StatusesRequest = z.infer<typeof statusesRequestSchema>;
+
 /**
  * Archive jobs: retries are bounded by the deadline, not by a count (the worker's `deadline`
  * backoff never schedules past it). Each job adds its id (from idInstance, chatId,
@@ -146,6 +159,9 @@ export const BACKFILL_JOB_OPTIONS = {
   removeOnComplete: { count: 200 },
   removeOnFail: { count: 1000, age: 30 * 86_400 },
 } as const satisfies JobsOptions;
+
+/** Status reads, added by each instance's job scheduler: retried as reconciliation runs are. */
+export const STATUSES_JOB_OPTIONS = BACKFILL_JOB_OPTIONS;
 
 /**
  * Failed archive and record jobs stay 90 days: the work list of `retry-failed` and the place
@@ -214,6 +230,8 @@ export function jobWorkerOptions(
  * 1 request/s anyway, so parallel runs would only wait on each other.
  */
 export const BACKFILL_CONCURRENCY = 1;
+/** Status reads likewise: one at a time per process, each method at 1 request/s. */
+export const STATUSES_CONCURRENCY = 1;
 
 /** The catalog as data, for the docs test and for whoever needs to list the jobs. */
 export const JOB_CATALOG = [
@@ -229,5 +247,11 @@ export const JOB_CATALOG = [
     name: BACKFILL_JOB,
     schema: backfillRequestSchema,
     options: BACKFILL_JOB_OPTIONS,
+  },
+  {
+    queue: STATUSES_QUEUE,
+    name: STATUSES_JOB,
+    schema: statusesRequestSchema,
+    options: STATUSES_JOB_OPTIONS,
   },
 ] as const;

@@ -12,6 +12,7 @@ import {
 import type { InstanceConfig } from './instances.js';
 import { archiveJobSchema, type ArchiveJobData, type JobSource } from './job-catalog.js';
 import { keepMessage, readKeptMessage } from './kept-message.js';
+import { STATUS_CHAT } from './keys.js';
 
 /** The facts of the file, as read from the kept body. */
 export type ArchiveFileFacts = {
@@ -26,6 +27,12 @@ export type ArchiveFileFacts = {
   mimeType?: string;
   /** `{{SWE002}}`: Green-API could not fetch the file; recorded, never downloaded. */
   tooLarge: boolean;
+  /**
+   * A status: kept under the chat `status@broadcast` (`chatId`), asked of downloadFile by
+   * the chat Green-API lists it with, and its own link (as kept: no query string) to fall
+   * back on when downloadFile does not know statuses (undocumented either way).
+   */
+  status?: { chatId: string; link?: string };
 };
 
 /** A job as the archiver works with it: its stored data with the facts of its file. */
@@ -39,7 +46,7 @@ export function storedJobData(job: ArchiveJob): ArchiveJobData {
     message: job.message,
     receivedAt: job.receivedAt,
   };
-  if (job.source === 'journal') data.idInstance = job.idInstance;
+  if (job.source === 'journal' || job.source === 'statuses') data.idInstance = job.idInstance;
   if (job.lastError !== undefined) data.lastError = job.lastError;
   if (job.graceUntil !== undefined) data.graceUntil = job.graceUntil;
   if (job.slotAt !== undefined) data.slotAt = job.slotAt;
@@ -64,11 +71,12 @@ function factsOf(
   data: ArchiveJobData,
   message: Record<string, unknown>,
 ): { ok: true; facts: ArchiveFileFacts } | { ok: false; error: string } {
-  if (data.source === 'journal') {
+  if (data.source === 'journal' || data.source === 'statuses') {
     if (data.idInstance === undefined) return { ok: false, error: 'idInstance: missing' };
     const item = journalItemSchema.safeParse(message);
     if (!item.success) return { ok: false, error: `message: ${describe(item.error)}` };
-    return { ok: true, facts: journalFacts(data.idInstance, item.data) };
+    const facts = journalFacts(data.idInstance, item.data);
+    return { ok: true, facts: data.source === 'statuses' ? statusFacts(facts, item.data) : facts };
   }
   const webhook = messageWebhookSchema.safeParse(message);
   if (!webhook.success) return { ok: false, error: `message: ${describe(webhook.error)}` };
@@ -145,6 +153,31 @@ export function jobFromJournal(
     message: keepMessage(item),
     receivedAt: now,
     ...journalFacts(idInstance, item),
+  };
+}
+
+/** A media status from getIncoming/OutgoingStatuses: a journal item kept under STATUS_CHAT. */
+export function jobFromStatus(
+  idInstance: string,
+  kind: InstanceKind,
+  item: JournalItem,
+  now = Date.now(),
+): ArchiveJob {
+  return {
+    source: 'statuses',
+    kind,
+    message: keepMessage(item),
+    receivedAt: now,
+    ...statusFacts(journalFacts(idInstance, item), item),
+  };
+}
+
+function statusFacts(facts: ArchiveFileFacts, item: JournalItem): ArchiveFileFacts {
+  const link = nonEmpty(item.downloadUrl);
+  return {
+    ...facts,
+    chatId: STATUS_CHAT,
+    status: { chatId: item.chatId, ...(link === undefined ? {} : { link }) },
   };
 }
 

@@ -34,6 +34,11 @@ export function messageFolder(p: Omit<KeyParts, 'fileName' | 'mimeType'>): strin
 
 /** Where a chat's other events sit in its day folder (docs/conversation.md §3). */
 export const EVENTS_FOLDER = '_events';
+/**
+ * The chat statuses ("stories") are kept under, whoever posted them: WhatsApp's own name for
+ * the status broadcast list, so a reviewer finds them apart from each person's conversation.
+ */
+export const STATUS_CHAT = 'status@broadcast';
 /** Where the events of an instance that name no chat sit, in place of a chat. */
 export const INSTANCE_FOLDER = '_instance';
 

@@ -8,7 +8,7 @@ import {
 } from '@archiver/greenapi';
 import { archiveJobId, journalTypeWebhook } from './job.js';
 import { recordJobSchema, type JobSource, type RecordJobData } from './job-catalog.js';
-import { eventKey, objectKeys } from './keys.js';
+import { STATUS_CHAT, eventKey, objectKeys } from './keys.js';
 import { keepMessage, readKeptMessage } from './kept-message.js';
 import type { Received } from './sidecar.js';
 
@@ -94,6 +94,20 @@ export function recordJobFromJournal(
     timestamp: item.timestamp,
     message: keepMessage(item),
     receivedAt: now,
+  };
+}
+
+/** A status without a file (a text story), kept as a message of STATUS_CHAT (statuses.ts). */
+export function recordJobFromStatus(
+  idInstance: string,
+  kind: InstanceKind,
+  item: JournalItem,
+  now = Date.now(),
+): RecordJobData {
+  return {
+    ...recordJobFromJournal(idInstance, kind, item, now),
+    source: 'statuses',
+    chatId: STATUS_CHAT,
   };
 }
 

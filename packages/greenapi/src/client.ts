@@ -143,6 +143,29 @@ export function createGreenApiClient(
       );
     },
 
+    /**
+     * Statuses ("stories") received in the last `minutes` (beta; kept 30 days; docs/greenapi.md
+     * §12). Items have the journals' flat shape, so the same tolerant parse reads them.
+     */
+    getIncomingStatuses(args: { minutes: number }, opts?: CallOptions): Promise<JournalPage> {
+      return call(
+        'getIncomingStatuses',
+        journalResponseSchema,
+        { httpMethod: 'GET', query: `?minutes=${args.minutes}` },
+        opts,
+      );
+    },
+
+    /** Statuses the account posted in the last `minutes` (same shape, `type: outgoing`). */
+    getOutgoingStatuses(args: { minutes: number }, opts?: CallOptions): Promise<JournalPage> {
+      return call(
+        'getOutgoingStatuses',
+        journalResponseSchema,
+        { httpMethod: 'GET', query: `?minutes=${args.minutes}` },
+        opts,
+      );
+    },
+
     /** The newest `count` messages of one chat, newest first. */
     getChatHistory(
       args: { chatId: string; count?: number },

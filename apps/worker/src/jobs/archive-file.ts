@@ -14,7 +14,7 @@ import {
   type RateLimiter,
   type RedisClient,
 } from '@archiver/core';
-import type { GreenApiClient } from '@archiver/greenapi';
+import { classifyError, type GreenApiClient } from '@archiver/greenapi';
 import { openDownload } from '../download.js';
 import type { HostGuard } from '../download-hosts.js';
 import type { ObjectStore } from '../storage/s3.js';
@@ -125,7 +125,10 @@ async function guard(deps: ArchiveDeps, run: JobRun): Promise<Outcome | undefine
   // twice. A webhook's first attempt skips the read (one S3 request less per file): the job
   // id and the done marker stop duplicates, and the record's write-once write stops the rest.
   const mayBeArchived =
-    job.attemptsStarted > 1 || data.source === 'replay' || data.source === 'journal';
+    job.attemptsStarted > 1 ||
+    data.source === 'replay' ||
+    data.source === 'journal' ||
+    data.source === 'statuses';
   if (mayBeArchived) {
     const existing = archivedSidecar(await deps.store.readSidecar(run.sidecarKey));
     if (existing?.key && (await deps.store.exists(existing.key))) {
@@ -164,18 +167,36 @@ async function attempt(deps: ArchiveDeps, run: JobRun, signal?: AbortSignal): Pr
     });
     if (slot.kind === 'park') return slot;
     const client = deps.clientFor(instance, data.kind);
-    const { downloadUrl } = await deps.limiter.admitted(
-      data.idInstance,
-      'downloadFile',
-      rps,
-      () => client.downloadFile({ chatId: data.chatId, idMessage: data.idMessage }, { signal }),
-      { holdMs: GREEN_API_TIMEOUT_MS, signal, admission: slot.admission },
-    );
+    const chatId = data.status?.chatId ?? data.chatId;
+    const downloadUrl = await deps.limiter
+      .admitted(
+        data.idInstance,
+        'downloadFile',
+        rps,
+        () => client.downloadFile({ chatId, idMessage: data.idMessage }, { signal }),
+        { holdMs: GREEN_API_TIMEOUT_MS, signal, admission: slot.admission },
+      )
+      .then(
+        (answer) => answer.downloadUrl,
+        (err: unknown) => statusLink(run, err),
+      );
     const stored = await store(deps, run, downloadUrl, signal);
     return await record(deps, run, stored);
   } catch (err) {
     return outcomeOfError(deps, run, err);
   }
+}
+
+/**
+ * Whether downloadFile knows a status's file is not documented (UNCONFIRMED): when it answers
+ * that it has none, a status's own link (as listed, no query string) is the file. Every
+ * other error, and every message that is not a status, goes on as the error it is.
+ */
+function statusLink(run: JobRun, err: unknown): string {
+  const link = run.data.status?.link;
+  if (link === undefined || classifyError(err) !== 'permanent') throw err;
+  run.log.debug('downloadFile has no file for this status: using its own link');
+  return link;
 }
 
 type Stored = { key: string; sha256: string; size: number; contentType: string };

@@ -10,6 +10,7 @@ import {
   type SettingsState,
   type SettingsTiming,
 } from './settings.js';
+import { handleStatuses, type Statuses } from './statuses.js';
 import type { InstanceKind, InstanceState } from './types.js';
 
 export type Instance = {
@@ -27,6 +28,7 @@ export type ApiDeps = {
   files: FileStore;
   scripts: FaultScripts;
   journal: Journal;
+  statuses: Statuses;
   notifications: NotificationQueues;
   limiter: RateLimiter;
   retryAfter: boolean;
@@ -71,6 +73,19 @@ const METHODS: Record<string, MethodSpec> = {
     rps: fixed(1),
     needsAuthorized: true,
     handle: (c) => handleChatHistory(c.reply, c.deps.journal, c.instance.idInstance),
+  },
+  // No published limit for the beta status methods: the journals' 1 request/s.
+  getIncomingStatuses: {
+    verb: 'GET',
+    rps: fixed(1),
+    needsAuthorized: true,
+    handle: (c) => handleStatuses(c.reply, c.deps.statuses, c.instance.idInstance, 'incoming'),
+  },
+  getOutgoingStatuses: {
+    verb: 'GET',
+    rps: fixed(1),
+    needsAuthorized: true,
+    handle: (c) => handleStatuses(c.reply, c.deps.statuses, c.instance.idInstance, 'outgoing'),
   },
   // The notification queue keeps working while unauthorized: state changes arrive through it.
   receiveNotification: {

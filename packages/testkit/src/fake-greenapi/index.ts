@@ -4,3 +4,4 @@ export * from './webhooks.js';
 export * from './service-webhooks.js';
 export * from './conversation.js';
 export type { SettingsTiming, SettingsValues } from './settings.js';
+export type { StatusItem } from './statuses.js';

@@ -7,6 +7,7 @@ import { createJournal, journalItemForFile } from './journal.js';
 import { createNotificationQueues } from './notifications.js';
 import { createRateLimiter } from './rate-limit.js';
 import { initialSettings, type SettingsTiming, type SettingsValues } from './settings.js';
+import { createStatuses, type StatusItem } from './statuses.js';
 import type {
   AddFileOptions,
   AddInstanceOptions,
@@ -57,6 +58,20 @@ export type FakeGreenApi = {
   /** Fail this share of unscripted downloadFile calls (default status 500), from a seeded PRNG. */
   setFailureRate(rate: number, opts?: { seed?: number; status?: number }): void;
   addJournalMessage(idInstance: string, item: JournalItem): void;
+  /**
+   * Lists a status under getIncoming/OutgoingStatuses. With `file`, a media status: its
+   * `downloadUrl` serves these bytes, and downloadFile knows it by (item.chatId, idMessage)
+   * unless `downloadFile: false` (whether Green-API's does is not documented).
+   */
+  addStatus(
+    idInstance: string,
+    item: StatusItem,
+    opts?: {
+      file?: { bytes?: Buffer; size?: number; fileName?: string; mimeType?: string };
+      downloadFile?: boolean;
+    },
+  ): AddedFile | undefined;
+  updateStatus(idInstance: string, idMessage: string, patch: Partial<StatusItem>): void;
   /** Queues a notification for receiveNotification; returns its receiptId. */
   pushNotification(idInstance: string, body: unknown): number;
   pendingNotifications(idInstance: string): number;
@@ -81,6 +96,7 @@ export async function startFakeGreenApi(opts: FakeGreenApiOptions = {}): Promise
     files: createFileStore(() => url),
     scripts: createFaultScripts(),
     journal: createJournal(now),
+    statuses: createStatuses(now),
     notifications: createNotificationQueues(),
     limiter: createRateLimiter(now),
     retryAfter: opts.retryAfter ?? false,
@@ -174,6 +190,25 @@ export async function startFakeGreenApi(opts: FakeGreenApiOptions = {}): Promise
     },
     addJournalMessage: (idInstance, item) =>
       deps.journal.add(instanceOf(idInstance).idInstance, item),
+    addStatus(idInstance, item, o = {}) {
+      instanceOf(idInstance);
+      if (!o.file) {
+        deps.statuses.add(idInstance, item);
+        return undefined;
+      }
+      // A chat id no downloadFile call names hides the file from it; its link still works.
+      const chatId = o.downloadFile === false ? `\u0000status:${item.chatId}` : item.chatId;
+      const added = deps.files.add({ idInstance, chatId, idMessage: item.idMessage, ...o.file });
+      deps.statuses.add(idInstance, {
+        ...item,
+        downloadUrl: added.downloadUrl,
+        fileName: added.fileName,
+        mimeType: added.mimeType,
+      });
+      return added;
+    },
+    updateStatus: (idInstance, idMessage, patch) =>
+      deps.statuses.update(idInstance, idMessage, patch),
     pushNotification: (idInstance, body) =>
       deps.notifications.push(instanceOf(idInstance).idInstance, body),
     pendingNotifications: (idInstance) => deps.notifications.pending(idInstance),
