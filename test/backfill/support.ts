@@ -6,6 +6,7 @@ import {
   createArchiveQueue,
   createBackfill,
   createIngestPath,
+  createRecordedIndex,
   createMetrics,
   createLogger,
   createRateLimiter,
@@ -89,11 +90,16 @@ export function clientFor(instance: InstanceConfig) {
 
 /** The producer side as the receiver, the poller and the worker wire it, on one connection. */
 export function createArchiver(redis: Redis, config: Config) {
-  const { keys, queue, instances, writer, quarantine, ingest } = createIngestPath(redis, config);
+  const { keys, queue, instances, writer, records, quarantine, ingest } = createIngestPath(
+    redis,
+    config,
+  );
   const metrics = createMetrics();
   const limiter = createRateLimiter(redis, keys);
   const backfill = createBackfill({
     writer,
+    records,
+    recorded: createRecordedIndex(redis, config.queuePrefix, 0),
     limiter,
     clientFor,
     instances,

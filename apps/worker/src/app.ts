@@ -10,6 +10,7 @@ import {
   createBackfill,
   createJobWriter,
   createRecordJobWriter,
+  createRecordedIndex,
   createRecordQueue,
   createStatusReader,
   retentionResolver,
@@ -124,8 +125,18 @@ export async function startWorker(
   // Journal finds and statuses without a file become record jobs (docs/conversation.md §7).
   const recordQueue = createRecordQueue(connection, config.queuePrefix, opts.telemetry);
   const recordJobs = createRecordJobWriter(recordQueue);
+  // As far back as a scheduled journal read reaches, plus one interval (recorded-index.ts).
+  const recorded = createRecordedIndex(
+    commands,
+    config.queuePrefix,
+    config.backfill.intervalMinutes > 0
+      ? (config.backfill.windowMinutes + config.backfill.intervalMinutes) * 60_000
+      : 0,
+  );
   const backfill = createBackfill({
     writer: jobWriter,
+    records: recordJobs,
+    recorded,
     limiter,
     clientFor: (instance) => clientFor(instance, instance.kind ?? 'whatsapp'),
     instances,
@@ -177,6 +188,7 @@ export async function startWorker(
       putRecordOnce: async (key, record) => ({
         written: (await store.putRecord(key, record)).written,
       }),
+      onRecorded: (data, jobId) => recorded.add(data.idInstance, jobId),
       metrics,
       logger: logger.child({ component: 'record' }),
     }),

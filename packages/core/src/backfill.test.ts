@@ -14,6 +14,10 @@ import { archiveJobId, type ArchiveJob } from './job.js';
 import type { JobWriter } from './job-writer.js';
 import { createMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { RecordedIndex } from './recorded-index.js';
+import { recordJobId } from './record-job.js';
+import type { RecordJobWriter } from './record-job-writer.js';
+import type { RecordJobData } from './job-catalog.js';
 
 const logger = pino({ level: 'silent' });
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -102,9 +106,27 @@ function fakeLimiter(opts: { go?: boolean } = {}) {
   return { limiter, acquired, penalized };
 }
 
+/** Record jobs written, and an index that knows the ids given. */
+function fakeRecords(known: string[] = []) {
+  const written: RecordJobData[] = [];
+  const records: RecordJobWriter = {
+    write(data) {
+      written.push(data);
+      return Promise.resolve({ outcome: 'accepted', jobId: recordJobId(data) });
+    },
+  };
+  const recorded = {
+    keepMs: 1,
+    add: () => Promise.resolve(),
+    known: (_id: string, ids: string[]) => Promise.resolve(ids.map((id) => known.includes(id))),
+  } satisfies RecordedIndex;
+  return { records, recorded, written };
+}
+
 function deps(overrides: Partial<BackfillDeps> & Pick<BackfillDeps, 'clientFor'>): BackfillDeps {
   return {
     writer: fakeWriter().writer,
+    ...fakeRecords(),
     limiter: fakeLimiter().limiter,
     instances: new Map([[instance.idInstance, instance]]),
     retentionDays: 15,
@@ -112,6 +134,52 @@ function deps(overrides: Partial<BackfillDeps> & Pick<BackfillDeps, 'clientFor'>
     ...overrides,
   };
 }
+
+describe('createBackfill: messages without a file', () => {
+  it('queues a record job for each missed text, edit and deletion, once', async () => {
+    const text = (id: string, extra: Record<string, unknown> = {}) => ({
+      ...file(id),
+      typeMessage: 'textMessage',
+      textMessage: `text ${id}`,
+      downloadUrl: undefined,
+      fileName: undefined,
+      mimeType: undefined,
+      ...extra,
+    });
+    const items = [
+      text('T1'),
+      text('T2'),
+      text('E1', {
+        typeMessage: 'editedMessage',
+        editedMessageData: { textMessage: 'x', stanzaId: 'T1' },
+      }),
+      text('D1', { typeMessage: 'deletedMessage', deletedMessageData: { stanzaId: 'T2' } }),
+      file('F1'),
+    ];
+    const api = fakeGreenApi({
+      lastIncomingMessages: json(items),
+      // Listed again by the other journal: still once.
+      lastOutgoingMessages: json([text('T1')]),
+    });
+    const recordId = (id: string) =>
+      recordJobId({
+        record: 'message',
+        idInstance: instance.idInstance,
+        chatId: '79001234567@c.us',
+        idMessage: id,
+      } as RecordJobData);
+    const { records, recorded, written } = fakeRecords([recordId('T2')]);
+    const summary = await createBackfill(deps({ clientFor: api.clientFor, records, recorded })).run(
+      { idInstance: instance.idInstance },
+    );
+    expect(written.map((w) => [w.idMessage, w.typeMessage, w.stanzaId, w.source])).toEqual([
+      ['T1', 'textMessage', undefined, 'journal'],
+      ['E1', 'editedMessage', 'T1', 'journal'],
+      ['D1', 'deletedMessage', 'T2', 'journal'],
+    ]);
+    expect(summary).toMatchObject({ messagesFound: 4, messagesEnqueued: 3, found: 1, enqueued: 1 });
+  });
+});
 
 describe('createBackfill: journal mode', () => {
   it('enqueues the files the writer does not know, counts the rest, and skips expired ones', async () => {

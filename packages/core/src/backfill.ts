@@ -17,6 +17,9 @@ import {
   type BackfillRequest,
 } from './job-catalog.js';
 import type { JobWriter } from './job-writer.js';
+import type { RecordedIndex } from './recorded-index.js';
+import { recordJobFromJournal, recordJobId } from './record-job.js';
+import type { RecordJobWriter } from './record-job-writer.js';
 import type { Metrics } from './metrics.js';
 import { createJournalCaller } from './journal-call.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -41,6 +44,9 @@ export type BackfillCounts = {
   enqueued: number;
   /** Files past their deadline: Green-API no longer has them. */
   skippedExpired: number;
+  /** Entries without a file (texts, edits, deletions, reactions …), and the new ones queued. */
+  messagesFound: number;
+  messagesEnqueued: number;
   /** 429 answers met (and waited out) on the way. */
   rateLimited: number;
 };
@@ -67,6 +73,10 @@ export { BackfillRateLimitedError } from './journal-call.js';
 
 export type BackfillDeps = {
   writer: JobWriter;
+  /** Where a missed message without a file goes: a record job (docs/conversation.md §1). */
+  records: RecordJobWriter;
+  /** Messages recorded lately, so a run queues only those missing (recorded-index.ts). */
+  recorded: RecordedIndex;
   limiter: RateLimiter;
   clientFor: (instance: InstanceConfig) => GreenApiClient;
   instances: Map<string, InstanceConfig>;
@@ -94,6 +104,47 @@ export function createBackfill(deps: BackfillDeps) {
     log,
     maxWaitMs: deps.maxRateLimitWaitMs,
   });
+
+  /**
+   * Entries without a file become record jobs, unless recorded lately or queued: a journal
+   * lists thousands of messages every run, nearly all kept already. The write-once record
+   * stays the guard under it (a message found here and by its webhook at once is written once).
+   */
+  async function enqueueMessages(
+    instance: InstanceConfig,
+    items: JournalItem[],
+    counts: BackfillCounts,
+    seen: Set<string>,
+  ) {
+    const now = Date.now();
+    const jobs = [];
+    for (const item of items) {
+      if (carriesFile(item)) continue;
+      const job = recordJobFromJournal(instance.idInstance, instance.kind ?? 'whatsapp', item, now);
+      const jobId = recordJobId(job);
+      if (seen.has(jobId)) continue;
+      seen.add(jobId);
+      counts.messagesFound += 1;
+      jobs.push({ job, jobId });
+    }
+    for (let i = 0; i < jobs.length; i += WRITE_CHUNK) {
+      const chunk = jobs.slice(i, i + WRITE_CHUNK);
+      const known = await deps.recorded.known(
+        instance.idInstance,
+        chunk.map((j) => j.jobId),
+      );
+      const missed = chunk.filter((_, k) => !known[k]);
+      counts.alreadyKnown += chunk.length - missed.length;
+      await Promise.all(missed.map(({ job }) => deps.records.write(job)));
+      counts.messagesEnqueued += missed.length;
+      if (missed.length > 0) {
+        log.debug(
+          { idInstance: instance.idInstance, messages: missed.length },
+          'backfill found missed messages',
+        );
+      }
+    }
+  }
 
   /** Turns file entries into jobs, skipping expired ones, and writes them; updates counts. */
   async function enqueueFiles(
@@ -154,6 +205,8 @@ export function createBackfill(deps: BackfillDeps) {
       alreadyKnown: 0,
       enqueued: 0,
       skippedExpired: 0,
+      messagesFound: 0,
+      messagesEnqueued: 0,
       rateLimited: 0,
     };
     const seen = new Set<string>();
@@ -174,6 +227,7 @@ export function createBackfill(deps: BackfillDeps) {
         );
       }
       await enqueueFiles(instance, items, counts, seen);
+      await enqueueMessages(instance, items, counts, seen);
       opts.onProgress?.({ idInstance: instance.idInstance, method, ...counts });
     };
 
@@ -197,8 +251,9 @@ export function createBackfill(deps: BackfillDeps) {
       durationMs: Date.now() - started,
     };
     // A file found here is one the webhooks (or the poller) missed: worth a warning.
-    if (summary.enqueued > 0) log.warn(summary, 'backfill enqueued files no webhook had delivered');
-    else log.info(summary, 'backfill done');
+    if (summary.enqueued > 0 || summary.messagesEnqueued > 0) {
+      log.warn(summary, 'backfill enqueued messages no webhook had delivered');
+    } else log.info(summary, 'backfill done');
     return summary;
   }
 

@@ -26,3 +26,4 @@ export * from './limited-call.js';
 export * from './instance-settings.js';
 export * from './journal-call.js';
 export * from './statuses.js';
+export * from './recorded-index.js';

@@ -4,6 +4,9 @@ import {
   createBackfill,
   createJobWriter,
   createRateLimiter,
+  createRecordJobWriter,
+  createRecordQueue,
+  createRecordedIndex,
   instanceMap,
   retentionResolver,
   type BackfillProgress,
@@ -34,6 +37,7 @@ export async function runBackfill(
 ): Promise<BackfillSummary> {
   const keys = keysOf(deps.config);
   const instances = instanceMap(deps.config.instances);
+  const recordQueue = createRecordQueue(deps.redis, deps.config.queuePrefix);
   const backfill = createBackfill({
     writer: createJobWriter({
       redis: deps.redis,
@@ -41,6 +45,9 @@ export async function runBackfill(
       keys,
       retentionDays: retentionResolver(instances, deps.config.retentionDays),
     }),
+    records: createRecordJobWriter(recordQueue),
+    // Read only: the worker's record writer keeps it (its window: the worker's config).
+    recorded: createRecordedIndex(deps.redis, deps.config.queuePrefix, 0),
     limiter: createRateLimiter(deps.redis, keys),
     clientFor: (instance) =>
       createGreenApiClient({
@@ -54,12 +61,18 @@ export async function runBackfill(
     windowMinutes: deps.config.backfill.windowMinutes,
     logger: deps.logger ?? pino({ level: 'silent' }),
   });
-  // One line per journal read (two or one per run, at most 1/s): progress needs no redraw.
-  return backfill.run(request, { onProgress: (p) => deps.err.write(`${describeProgress(p)}\n`) });
+  try {
+    // One line per journal read (two or one per run, at most 1/s): progress needs no redraw.
+    return await backfill.run(request, {
+      onProgress: (p) => deps.err.write(`${describeProgress(p)}\n`),
+    });
+  } finally {
+    await recordQueue.close();
+  }
 }
 
 function describeProgress(p: BackfillProgress): string {
-  return `backfill ${p.idInstance}: ${p.method} read; so far ${plural(p.found, 'file')} found, ${p.enqueued} enqueued, ${p.alreadyKnown} already known`;
+  return `backfill ${p.idInstance}: ${p.method} read; so far ${plural(p.found, 'file')} found, ${p.enqueued} enqueued, ${plural(p.messagesFound, 'other message')} found, ${p.messagesEnqueued} enqueued, ${p.alreadyKnown} already known`;
 }
 
 export function formatBackfill(s: BackfillSummary): string {
@@ -69,6 +82,8 @@ export function formatBackfill(s: BackfillSummary): string {
     `  files found               ${s.found}`,
     `  already archived/queued   ${s.alreadyKnown}`,
     `  enqueued                  ${s.enqueued}`,
+    `  messages without a file   ${s.messagesFound}`,
+    `  messages enqueued         ${s.messagesEnqueued}`,
     `  past their deadline       ${s.skippedExpired}`,
   ];
   if (s.rateLimited > 0) lines.push(`  rate limited (waited)     ${s.rateLimited}`);

@@ -42,6 +42,8 @@ describe('createReconcileProcessor', () => {
   const processor = createReconcileProcessor(
     createBackfill({
       writer,
+      records: { write: () => Promise.reject(new Error('no journal entries here')) },
+      recorded: { keepMs: 0, add: () => Promise.resolve(), known: () => Promise.resolve([]) },
       limiter,
       clientFor: (i) =>
         createGreenApiClient({ ...i, kind: i.kind ?? 'whatsapp' }, { fetch: emptyJournals }),

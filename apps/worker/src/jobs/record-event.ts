@@ -1,7 +1,13 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
-import { readRecordJob, recordKey, type Metrics, type RecordJobData } from '@archiver/core';
+import {
+  readRecordJob,
+  recordJobId,
+  recordKey,
+  type Metrics,
+  type RecordJobData,
+} from '@archiver/core';
 import { eventRecord, messageRecord } from './records.js';
 
 export type RecordResult = { status: 'recorded' | 'duplicate'; key: string };
@@ -16,6 +22,8 @@ export function createRecordProcessor(deps: {
   prefix: string;
   /** The store's write-once record write (it enters the record in the custody log). */
   putRecordOnce: (key: string, record: object) => Promise<{ written: boolean }>;
+  /** Told of every message recorded or found recorded (the backfill's recorded index). */
+  onRecorded?: (data: RecordJobData, jobId: string) => Promise<void>;
   metrics: Metrics;
   logger: Logger;
 }) {
@@ -41,6 +49,9 @@ export function createRecordProcessor(deps: {
         : eventRecord({ data, message, attempts });
     const { written } = await deps.putRecordOnce(key, record);
     records.inc({ record: data.record, outcome: written ? 'recorded' : 'duplicate' });
+    if (data.record === 'message' && deps.onRecorded) {
+      await deps.onRecorded(data, job.id ?? recordJobId(data));
+    }
     if (!written) deps.logger.debug({ key }, 'record already written');
     return { status: written ? 'recorded' : 'duplicate', key };
   };
