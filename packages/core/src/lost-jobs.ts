@@ -35,8 +35,14 @@ export type JobIdentity = {
  */
 const KINDS = { w: 'whatsapp', m: 'max' } as const;
 const KIND_CODES = { whatsapp: 'w', max: 'm' } as const;
-const SOURCES = { w: 'webhook', p: 'poll', j: 'journal', r: 'replay' } as const;
-const SOURCE_CODES = { webhook: 'w', poll: 'p', journal: 'j', replay: 'r' } as const;
+const SOURCES = { w: 'webhook', p: 'poll', j: 'journal', r: 'replay', s: 'statuses' } as const;
+const SOURCE_CODES = {
+  webhook: 'w',
+  poll: 'p',
+  journal: 'j',
+  replay: 'r',
+  statuses: 's',
+} as const;
 const WEBHOOKS: Record<string, string> = {
   i: 'incomingMessageReceived',
   o: 'outgoingMessageReceived',
@@ -46,7 +52,7 @@ const WEBHOOK_CODES = new Map(Object.entries(WEBHOOKS).map(([code, name]) => [na
 
 const storedIdentitySchema = z.tuple([
   z.enum(['w', 'm']),
-  z.enum(['w', 'p', 'j', 'r']),
+  z.enum(['w', 'p', 'j', 'r', 's']),
   /* chatId */ z.string(),
   /* idMessage */ z.string(),
   /* timestamp, s */ z.number(),
