@@ -263,7 +263,15 @@ describe('scheduled reconciliation', () => {
           template: { data: { idInstance, minutes: 120 } },
         });
       }
-      // The first run of each scheduler happens at once; it is a full reconciliation.
+      // Each first run waits for the instance's point in the interval (spread, not all at
+      // start-up); brought forward here, it is a full reconciliation.
+      const delayed = await queue.getDelayed();
+      expect(delayed).toHaveLength(2);
+      for (const job of delayed) {
+        expect(job.opts.delay ?? 0).toBeGreaterThan(0);
+        expect(job.opts.delay ?? 0).toBeLessThanOrEqual(45 * 60_000);
+        await job.promote();
+      }
       await expect
         .poll(async () => (await queue.getCompleted()).length, { timeout: 15_000 })
         .toBe(2);
@@ -296,6 +304,66 @@ describe('scheduled reconciliation', () => {
       ).close();
       expect(await queue.getJobSchedulers()).toEqual([]);
     } finally {
+      await queue.close();
+    }
+  });
+});
+
+describe('scheduled instance checks', () => {
+  it('schedules one check per instance, spread over the interval, and exports its result', async () => {
+    const { CHECK_JOB, createCheckQueue, createLastSeen, createMetrics, instanceMap } =
+      await import('../../packages/core/src/index.js');
+    const { createGreenApiClient } = await import('../../packages/greenapi/src/index.js');
+    const instances = instanceMap(config.instances);
+    const { startCheckWorker } = await import('../../apps/worker/src/check-worker.js');
+    const running = await startCheckWorker({
+      connection: redis,
+      prefix: config.queuePrefix,
+      intervalMinutes: 15,
+      ids: config.instances.map((i) => i.idInstance),
+      checks: {
+        instances,
+        clientFor: (i) => createGreenApiClient({ ...i, kind: i.kind ?? 'whatsapp' }),
+        limiter: archiver.limiter,
+        lastSeen: createLastSeen(redis, archiver.keys),
+        redis,
+        keys: archiver.keys,
+        webhookUrl: 'https://archiver.example.com/webhooks/green-api',
+      },
+      logger: silentLogger,
+    });
+    const queue = createCheckQueue(redis, config.queuePrefix);
+    try {
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers.map((s) => s.key).sort()).toEqual(
+        [`check-${WA.idInstance}`, `check-${MAX.idInstance}`].sort(),
+      );
+      // Each at its own point in the 15 minutes, not both at start-up.
+      const nexts = schedulers.map((s) => s.next ?? 0);
+      expect(new Set(nexts.map((t) => Math.floor(t / 1000))).size).toBe(2);
+      for (const s of schedulers) expect(s.every).toBe(900_000);
+
+      // Run WA's check now rather than wait for its slot: every setting is off on the fake.
+      await queue.add(CHECK_JOB, { idInstance: WA.idInstance });
+      await expect
+        .poll(() => redis.hexists(archiver.keys.ready, WA.idInstance), { timeout: 15_000 })
+        .toBe(1);
+      const metrics = createMetrics({ redis, keys: archiver.keys, instanceIds: () => instances });
+      const text = await metrics.registry.metrics();
+      expect(text).toContain(
+        `archiver_instance_ready{instance="${WA.idInstance}",check="authorized"} 1`,
+      );
+      expect(text).toContain(
+        `archiver_instance_ready{instance="${WA.idInstance}",check="settings"} 0`,
+      );
+      expect(text).toContain(
+        `archiver_instance_ready{instance="${WA.idInstance}",check="webhook_url"} 0`,
+      );
+      // A removed instance's series go.
+      instances.delete(WA.idInstance);
+      expect(await metrics.registry.metrics()).not.toContain(`instance="${WA.idInstance}"`);
+    } finally {
+      await running.close();
       await queue.close();
     }
   });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import {
   createHealthServer,
   createIngestPath,
+  createLastSeen,
   createMetrics,
   createRedis,
   reportQuarantineDrops,
@@ -58,6 +59,7 @@ export async function startPoller(
     ingest,
     logger,
     metrics,
+    lastSeen: createLastSeen(redis, keys),
     receiveTimeoutSeconds: opts.receiveTimeoutSeconds,
   });
 

@@ -6,7 +6,7 @@ import {
   type GreenApiClient,
   type Notification,
 } from '@archiver/greenapi';
-import type { Ingest, IngestOutcome, InstanceConfig, Metrics } from '@archiver/core';
+import type { Ingest, IngestOutcome, InstanceConfig, LastSeen, Metrics } from '@archiver/core';
 
 export type PollerDeps = {
   /** The instances to poll (see `instancesToPoll`). */
@@ -15,6 +15,8 @@ export type PollerDeps = {
   ingest: Ingest;
   logger: Logger;
   metrics?: Metrics;
+  /** Notes each instance's latest notification, for `archiver doctor`. */
+  lastSeen?: LastSeen;
   /** Long-poll length in seconds; Green-API accepts 5–60. */
   receiveTimeoutSeconds?: number;
   /** Wait after a failure: from `minMs`, doubling to `maxMs`, reset by a success. */
@@ -112,6 +114,7 @@ export function createPoller(deps: PollerDeps): Poller {
       return false;
     }
     count(instance, outcome);
+    deps.lastSeen?.touch(instance.idInstance);
     log.debug(
       { receiptId, outcome: outcome.outcome, typeWebhook: outcome.typeWebhook },
       'notification stored',

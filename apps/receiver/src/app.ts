@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { ArchiveQueue, Config, Ingest, Metrics, RedisClient } from '@archiver/core';
+import type { ArchiveQueue, Config, Ingest, LastSeen, Metrics, RedisClient } from '@archiver/core';
 import { createWebhookAuth } from './auth.js';
 import { ADMIN_PATH, createAdminRouter } from './routes/admin.js';
 import { createWebhookHandler } from './routes/greenapi-webhook.js';
@@ -26,6 +26,7 @@ export type AppDeps = {
   queue: ArchiveQueue;
   ingest: Ingest;
   metrics: Metrics;
+  lastSeen?: LastSeen;
   /**
    * Longest wait for Redis to store a webhook before answering 503. The producer connection
    * already fails fast (commandTimeout 1.5 s), but a batch is up to three round trips in a
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): RequestListener {
     metrics: deps.metrics,
     logger: deps.logger,
     ingestTimeoutMs: deps.ingestTimeoutMs ?? 1000,
+    lastSeen: deps.lastSeen,
   });
   const app = express();
   // Nothing here benefits from ETags, and computing one costs a hash of every body.

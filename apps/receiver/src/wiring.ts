@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Telemetry } from 'bullmq';
 import {
   createIngestPath,
+  createLastSeen,
   createMetrics,
   createRedis,
   reportQuarantineDrops,
@@ -26,6 +27,7 @@ export function createReceiverServices(config: Config, logger: Logger, telemetry
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });
   late.metrics = metrics;
+  const lastSeen = createLastSeen(redis, keys);
 
   return {
     redis,
@@ -35,6 +37,7 @@ export function createReceiverServices(config: Config, logger: Logger, telemetry
     quarantine,
     ingest,
     metrics,
+    lastSeen,
     async close(): Promise<void> {
       await queue.close().catch((err: unknown) => logger.warn({ err }, 'queue close failed'));
       await recordQueue.close().catch((err: unknown) => logger.warn({ err }, 'queue close failed'));

@@ -13,6 +13,7 @@ import {
   createRecordedIndex,
   createRecordQueue,
   createStatusReader,
+  createLastSeen,
   retentionResolver,
   createMetrics,
   createRateLimiter,
@@ -35,6 +36,7 @@ import { startBackfillWorker } from './backfill-worker.js';
 import { createLostJobSweep } from './lost-jobs.js';
 import { startLostJobSweeper } from './lost-job-sweeper.js';
 import { startStatusesWorker } from './statuses-worker.js';
+import { startCheckWorker } from './check-worker.js';
 
 export type RunningWorker = {
   port: number;
@@ -67,7 +69,8 @@ export async function startWorker(
   const commands = createRedis(config, 'worker', { enableAutoPipelining: true });
   const keys = archiverKeys(config.queuePrefix);
   const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
-  const metrics = createMetrics({ queue, redis: connection, keys });
+  const instances = instanceMap(config.instances);
+  const metrics = createMetrics({ queue, redis: connection, keys, instanceIds: () => instances });
   const s3 = createS3Client(config.s3, opts.s3);
   // Every object the store writes is entered in the custody log (docs/custody.md).
   const custody = createWorkerCustody({
@@ -86,7 +89,6 @@ export async function startWorker(
     (mode) => logger.info({ mode }, 'records are written write-once'),
     (err: unknown) => logger.warn({ err }, 'could not ask S3 about conditional writes yet'),
   );
-  const instances = instanceMap(config.instances);
   const clients = new Map<string, GreenApiClient>();
   const clientFor = (instance: InstanceConfig, kind: InstanceKind) => {
     const id = `${instance.idInstance}:${kind}`;
@@ -171,6 +173,22 @@ export async function startWorker(
     }),
     logger,
   });
+  const checkWorker = await startCheckWorker({
+    connection,
+    prefix: config.queuePrefix,
+    intervalMinutes: config.instanceCheckIntervalMinutes,
+    ids: config.instances.map((i) => i.idInstance),
+    checks: {
+      instances,
+      clientFor: (instance) => clientFor(instance, instance.kind ?? 'whatsapp'),
+      limiter,
+      lastSeen: createLastSeen(commands, keys),
+      redis: commands,
+      keys,
+      webhookUrl: config.webhookUrl,
+    },
+    logger,
+  });
   const worker = createArchiveWorker({
     connection,
     config,
@@ -235,6 +253,7 @@ export async function startWorker(
       await sweeper.close();
       await statusesWorker.close();
       await recordQueue.close();
+      await checkWorker.close();
       await custody.close();
       await queue.close();
       s3.destroy();

@@ -337,13 +337,16 @@ describe('scheduleBackfills', () => {
     const schedulers = new Map<string, { every?: number; data?: unknown; name?: string }>(
       existing.map((key) => [key, {}]),
     );
+    const offsets = new Map<string, number | undefined>();
     return {
       schedulers,
+      offsets,
       upsertJobScheduler: (
         id: string,
-        repeat: { every?: number },
+        repeat: { every?: number; offset?: number },
         template?: { name?: string; data?: unknown },
       ) => {
+        offsets.set(id, repeat.offset);
         schedulers.set(id, { every: repeat.every, data: template?.data, name: template?.name });
         return Promise.resolve({} as never);
       },
@@ -373,6 +376,26 @@ describe('scheduleBackfills', () => {
       'reconcile-2',
       'someone-else',
     ]);
+  });
+
+  it('spreads the instances over the interval instead of starting them together', async () => {
+    const queue = fakeQueue();
+    const ids = Array.from({ length: 1000 }, (_, i) => ({ idInstance: String(1101000000 + i) }));
+    await scheduleBackfills(queue, ids, { intervalMinutes: 30, windowMinutes: 1440 });
+    const offsets = [...queue.offsets.values()].map((o) => o ?? 0);
+    expect(Math.min(...offsets)).toBeGreaterThan(0);
+    expect(Math.max(...offsets)).toBeLessThan(1_800_000);
+    // Per minute of the interval: about 33 instances each, none crowded.
+    const perMinute = new Map<number, number>();
+    for (const o of offsets) {
+      perMinute.set(Math.floor(o / 60_000), (perMinute.get(Math.floor(o / 60_000)) ?? 0) + 1);
+    }
+    expect(perMinute.size).toBe(30);
+    expect(Math.max(...perMinute.values())).toBeLessThan(60);
+    // Stable: a restart keeps each instance's point.
+    const again = fakeQueue();
+    await scheduleBackfills(again, ids, { intervalMinutes: 30, windowMinutes: 1440 });
+    expect([...again.offsets.values()]).toEqual([...queue.offsets.values()]);
   });
 
   it.each([

@@ -7,8 +7,8 @@ import {
   type JournalPage,
 } from '@archiver/greenapi';
 import { deadlineOf } from './deadline.js';
-import type { BackfillQueue } from './queue.js';
 import type { InstanceConfig } from './instances.js';
+import { syncSchedulers, type SchedulerQueue } from './schedules.js';
 import { archiveJobId, jobFromJournal, type ArchiveJob } from './job.js';
 import {
   BACKFILL_JOB,
@@ -276,16 +276,12 @@ export function backfillSchedulerId(idInstance: string): string {
   return `${SCHEDULER_PREFIX}${idInstance}`;
 }
 
-type SchedulerQueue = Pick<
-  BackfillQueue,
-  'upsertJobScheduler' | 'removeJobScheduler' | 'getJobSchedulers'
->;
-
 /**
  * One BullMQ job scheduler per configured instance, every `intervalMinutes`, reading the last
- * `windowMinutes`. Either set to 0 turns reconciliation off: existing schedulers are removed.
- * Schedulers of instances no longer configured are removed too. Safe to call from every
- * worker process at start-up: upserting the same scheduler is idempotent.
+ * `windowMinutes`, each at its own point in the interval (`spreadOffset`): 5,000 instances
+ * never read their journals in the same second. Either set to 0 turns reconciliation off:
+ * existing schedulers are removed. Schedulers of instances no longer configured are removed
+ * too. Safe to call from every worker process at start-up and on reload.
  */
 export async function scheduleBackfills(
   queue: SchedulerQueue,
@@ -293,29 +289,14 @@ export async function scheduleBackfills(
   opts: { intervalMinutes: number; windowMinutes: number },
 ): Promise<{ scheduled: string[]; removed: string[] }> {
   const enabled = opts.intervalMinutes > 0 && opts.windowMinutes > 0;
-  const wanted = enabled ? [...instances].map((i) => i.idInstance) : [];
-  const scheduled: string[] = [];
-  for (const id of wanted) {
-    await queue.upsertJobScheduler(
-      backfillSchedulerId(id),
-      { every: opts.intervalMinutes * 60_000 },
-      {
-        name: BACKFILL_JOB,
-        data: { idInstance: id, minutes: opts.windowMinutes },
-        opts: BACKFILL_JOB_OPTIONS,
-      },
-    );
-    scheduled.push(backfillSchedulerId(id));
-  }
-  const keep = new Set(scheduled);
-  const removed: string[] = [];
-  for (const scheduler of await queue.getJobSchedulers()) {
-    if (scheduler.key.startsWith(SCHEDULER_PREFIX) && !keep.has(scheduler.key)) {
-      await queue.removeJobScheduler(scheduler.key);
-      removed.push(scheduler.key);
-    }
-  }
-  return { scheduled, removed };
+  return syncSchedulers(queue, {
+    prefix: SCHEDULER_PREFIX,
+    ids: [...instances].map((i) => i.idInstance),
+    everyMs: enabled ? opts.intervalMinutes * 60_000 : 0,
+    jobName: BACKFILL_JOB,
+    data: (idInstance) => ({ idInstance, minutes: opts.windowMinutes }),
+    opts: BACKFILL_JOB_OPTIONS,
+  });
 }
 
 /**

@@ -81,6 +81,8 @@ export const envSchema = z.object({
    */
   STATUSES_INTERVAL_MINUTES: nonNegativeInt.default(60),
   STATUSES_WINDOW_MINUTES: nonNegativeInt.default(1440),
+  /** How often the worker runs `archiver doctor`'s checks on each instance; 0 turns it off. */
+  INSTANCE_CHECK_INTERVAL_MINUTES: nonNegativeInt.default(15),
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
   /**
@@ -144,6 +146,8 @@ export type Config = {
   quarantineMaxBytes: number;
   backfill: { intervalMinutes: number; windowMinutes: number };
   statuses: { intervalMinutes: number; windowMinutes: number };
+  /** INSTANCE_CHECK_INTERVAL_MINUTES; 0: no scheduled checks. */
+  instanceCheckIntervalMinutes: number;
   admin?: { user: string; password: string; readOnly: boolean };
   logLevel: Env['LOG_LEVEL'];
   webhookBodyLimitBytes: number;
@@ -337,6 +341,7 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
       intervalMinutes: e.STATUSES_INTERVAL_MINUTES,
       windowMinutes: e.STATUSES_WINDOW_MINUTES,
     },
+    instanceCheckIntervalMinutes: e.INSTANCE_CHECK_INTERVAL_MINUTES,
     admin:
       e.ADMIN_USER && e.ADMIN_PASSWORD
         ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD, readOnly: e.ADMIN_READ_ONLY }

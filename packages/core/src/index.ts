@@ -27,3 +27,7 @@ export * from './instance-settings.js';
 export * from './journal-call.js';
 export * from './statuses.js';
 export * from './recorded-index.js';
+export * from './last-seen.js';
+export * from './instance-check.js';
+export * from './schedules.js';
+export * from './instance-readiness.js';

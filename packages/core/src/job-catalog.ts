@@ -24,11 +24,15 @@ export const RECORD_QUEUE = 'records';
 export const BACKFILL_QUEUE = 'backfill';
 /** Reads of the status journals (statuses.ts): one job per instance and interval. */
 export const STATUSES_QUEUE = 'statuses';
+/** Readiness checks: a few quick calls each, never behind a long journal read. */
+export const CHECK_QUEUE = 'checks';
 
 export const ARCHIVE_JOB = 'archive-file';
 export const RECORD_JOB = 'record-event';
 export const BACKFILL_JOB = 'reconcile';
 export const STATUSES_JOB = 'read-statuses';
+/** The readiness check of one instance (instance-check.ts). */
+export const CHECK_JOB = 'check-instance';
 
 /**
  * How a body reached the archiver: webhook, polled notification, journal, quarantine replay,
@@ -126,6 +130,18 @@ export const statusesRequestSchema = z.strictObject({
   minutes: z.number().int().positive().optional(),
 });
 export type StatusesRequest = z.infer<typeof statusesRequestSchema>;
+/** A scheduled readiness check of one instance. */
+export const instanceCheckRequestSchema = z.strictObject({ idInstance: idInstanceString });
+
+/**
+ * Readiness checks: not retried (the next one comes within the interval), and only the
+ * latest few kept: the result that matters is in `{prefix}:instances:ready`.
+ */
+export const CHECK_JOB_OPTIONS = {
+  attempts: 1,
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 1000, age: 7 * 86_400 },
+} as const satisfies JobsOptions;
 
 /**
  * Archive jobs: retries are bounded by the deadline, not by a count (the worker's `deadline`
@@ -233,6 +249,12 @@ export const BACKFILL_CONCURRENCY = 1;
 /** Status reads likewise: one at a time per process, each method at 1 request/s. */
 export const STATUSES_CONCURRENCY = 1;
 
+/**
+ * Checks in flight per worker process: each waits mostly on Green-API, and the checks of one
+ * instance never overlap (one per interval, at its own point).
+ */
+export const CHECK_CONCURRENCY = 4;
+
 /** The catalog as data, for the docs test and for whoever needs to list the jobs. */
 export const JOB_CATALOG = [
   {
@@ -253,5 +275,11 @@ export const JOB_CATALOG = [
     name: STATUSES_JOB,
     schema: statusesRequestSchema,
     options: STATUSES_JOB_OPTIONS,
+  },
+  {
+    queue: CHECK_QUEUE,
+    name: CHECK_JOB,
+    schema: instanceCheckRequestSchema,
+    options: CHECK_JOB_OPTIONS,
   },
 ] as const;

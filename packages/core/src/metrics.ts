@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RedisClient } from './redis.js';
 import type { ArchiveQueue, ArchiverKeys } from './queue.js';
 import type { QuarantineDrop } from './quarantine.js';
+import { readReadiness } from './instance-readiness.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -40,7 +41,16 @@ const QUEUE_STATES = [
  * them (a counter a process never touches stays at zero), plus Node's default metrics.
  */
 export function createMetrics(
-  opts: { queue?: ArchiveQueue; redis?: RedisClient; keys?: ArchiverKeys } = {},
+  opts: {
+    queue?: ArchiveQueue;
+    redis?: RedisClient;
+    keys?: ArchiverKeys;
+    /**
+     * The configured instances, read at each scrape: given (the worker), the readiness gauge
+     * exports their latest checks from Redis; every replica exports the same values.
+     */
+    instanceIds?: () => { has(id: string): boolean };
+  } = {},
 ) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -112,6 +122,24 @@ export function createMetrics(
       help: 'Files found in Green-API journals that no webhook had delivered, by instance',
       labelNames: ['instance'] as const,
       registers,
+    }),
+    instanceReady: new Gauge({
+      name: 'archiver_instance_ready',
+      help: 'Latest readiness check of an instance: 1 passed, 0 failed (archiver doctor), by check',
+      labelNames: ['instance', 'check'] as const,
+      registers,
+      async collect() {
+        if (!opts.redis || !opts.keys || !opts.instanceIds) return;
+        const ready = await readReadiness(opts.redis, opts.keys, opts.instanceIds()).catch(
+          () => undefined,
+        );
+        if (!ready) return;
+        // Reset first: a removed instance's series go with it.
+        this.reset();
+        for (const [instance, checks] of ready) {
+          for (const [check, value] of Object.entries(checks)) this.set({ instance, check }, value);
+        }
+      },
     }),
     quarantined: new Gauge({
       name: 'archiver_quarantine_size',

@@ -5,6 +5,7 @@ import {
   ARCHIVE_JOB_OPTIONS,
   ARCHIVE_QUEUE,
   BACKFILL_QUEUE,
+  CHECK_QUEUE,
   RECORD_JOB,
   RECORD_JOB_OPTIONS,
   RECORD_QUEUE,
@@ -41,6 +42,10 @@ export function createRecordQueue(
 
 export function createBackfillQueue(connection: RedisClient, prefix: string): BackfillQueue {
   return new Queue(BACKFILL_QUEUE, queueOptions(connection, prefix));
+}
+
+export function createCheckQueue(connection: RedisClient, prefix: string): Queue {
+  return new Queue(CHECK_QUEUE, queueOptions(connection, prefix));
 }
 
 /** One job as `Queue.add`/`addBulk` take it, always with its deterministic id. */
@@ -90,6 +95,10 @@ export function archiverKeys(prefix: string) {
     quarantineBytes: `${prefix}:quarantine:bytes`,
     rate: (idInstance: string, method: string) => `${prefix}:rate:${idInstance}:${method}`,
     penalty: (idInstance: string, method: string) => `${prefix}:penalty:${idInstance}:${method}`,
+    /** Hash idInstance → ms of the latest webhook or notification seen (last-seen.ts). */
+    lastSeen: `${prefix}:instances:last-seen`,
+    /** Hash idInstance → JSON of its latest readiness check (instance-check.ts). */
+    ready: `${prefix}:instances:ready`,
   };
 }
 

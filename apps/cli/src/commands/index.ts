@@ -1,5 +1,6 @@
 import { backfillCommand } from './backfill.js';
 import type { Command } from './command.js';
+import { doctorCommand } from './doctor.js';
 import { instancesCommand } from './instances.js';
 import { quarantineCommand } from './quarantine.js';
 import { proveCommand } from './prove.js';
@@ -21,4 +22,5 @@ export const COMMANDS: readonly Command[] = [
   proveCommand,
   transcriptCommand,
   instancesCommand,
+  doctorCommand,
 ];

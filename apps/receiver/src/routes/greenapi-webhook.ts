@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Ingest, IngestOutcome, Metrics } from '@archiver/core';
+import type { Ingest, IngestOutcome, LastSeen, Metrics } from '@archiver/core';
 import { MESSAGE_WEBHOOK_TYPES, OTHER_WEBHOOK_TYPES, peekIdInstance } from '@archiver/greenapi';
 import { parseWebhookToken, type WebhookAuth } from '../auth.js';
 import { readBody } from '../body.js';
@@ -15,6 +15,8 @@ export type WebhookRouteDeps = {
   logger: Logger;
   /** Longest wait for Redis before answering 503 (Green-API redelivers in 60 s). */
   ingestTimeoutMs: number;
+  /** Notes each instance's latest webhook, for `archiver doctor`. */
+  lastSeen?: LastSeen;
 };
 
 type Outcome =
@@ -88,6 +90,10 @@ export function createWebhookHandler(deps: WebhookRouteDeps) {
       // Never 200 here, even if the write lands later: the redelivery is deduplicated.
       log.error({ err, idInstance, typeWebhook: type }, 'webhook not stored: 503');
       return answer(res, RESPONSES.unavailable, type, 'unavailable');
+    }
+    // A quarantined body may name any instance: only recognised ones count as heard from.
+    if (idInstance !== undefined && result.outcome !== 'quarantined') {
+      deps.lastSeen?.touch(idInstance);
     }
     answer(res, responseFor(log, result), type, result.outcome);
   };
