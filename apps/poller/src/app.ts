@@ -11,6 +11,7 @@ import {
   type Config,
   type Metrics,
   type InstanceConfig,
+  type InstanceRegistry,
   type RedisClient,
 } from '@archiver/core';
 import { createGreenApiClient } from '@archiver/greenapi';
@@ -31,7 +32,7 @@ export type RunningPoller = {
 export async function startPoller(
   config: Config,
   logger: Logger,
-  opts: { port?: number; receiveTimeoutSeconds?: number } = {},
+  opts: { port?: number; receiveTimeoutSeconds?: number; registry?: InstanceRegistry } = {},
 ): Promise<RunningPoller> {
   // Fails fast like the receiver's: while Redis is down ingest throws and nothing is deleted.
   const redis = createRedis(config, 'producer');
@@ -40,6 +41,7 @@ export async function startPoller(
   const late: { metrics?: Metrics } = {};
   const { keys, queue, recordQueue, ingest } = createIngestPath(redis, config, {
     onQuarantineDrop: reportQuarantineDrops(() => late.metrics, logger),
+    instances: opts.registry?.current,
   });
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });
@@ -71,6 +73,8 @@ export async function startPoller(
   server.listen(opts.port ?? config.metricsPort);
   await once(server, 'listening');
   poller.start();
+  // A reload polls what the new configuration says (instancesToPoll's rule again).
+  opts.registry?.onChange((_change, next) => poller.update(instancesToPoll(next.instances)));
 
   return {
     port: (server.address() as AddressInfo).port,

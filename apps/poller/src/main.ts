@@ -1,4 +1,14 @@
-import { ConfigError, configSecrets, createLogger, loadConfig, type Config } from '@archiver/core';
+import { readFileSync } from 'node:fs';
+import {
+  ConfigError,
+  configSecrets,
+  createInstanceRegistry,
+  createLogger,
+  instancesFile,
+  loadConfig,
+  watchInstances,
+  type Config,
+} from '@archiver/core';
 import { startPoller } from './app.js';
 
 /** `start:poller`: receiveNotification/deleteNotification instead of webhooks (docs/architecture.md §7). */
@@ -9,7 +19,18 @@ async function main() {
     name: 'poller',
     secrets: configSecrets(config),
   });
-  const running = await startPoller(config, logger);
+  // GREEN_API_INSTANCES=@file: reloaded on change and on SIGHUP, without a restart.
+  const registry = createInstanceRegistry({
+    config,
+    load: () => loadConfig(process.env, 'poller'),
+    logger,
+  });
+  const running = await startPoller(config, logger, { registry });
+  const watcher = watchInstances(registry, {
+    file: instancesFile(process.env),
+    logger,
+    readFile: (path) => readFileSync(path, 'utf8'),
+  });
   logger.info({ metricsPort: running.port, instances: running.polled }, 'poller started');
 
   let stopping = false;
@@ -17,6 +38,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: finishing the notifications in hand');
+    watcher.close();
     running.stop().then(
       () => {
         logger.info('poller stopped');

@@ -25,6 +25,11 @@ export type PollerDeps = {
 
 export type Poller = {
   start(): void;
+  /**
+   * Polls exactly these instances from now on (a reload): new ones start, removed ones stop
+   * after the notification in hand, changed ones (token, apiUrl) restart.
+   */
+  update(instances: InstanceConfig[]): void;
   /** Aborts the long polls, lets each loop finish the notification it holds, then resolves. */
   stop(): Promise<void>;
 };
@@ -51,17 +56,28 @@ export function createPoller(deps: PollerDeps): Poller {
   const stopping = new AbortController();
   const receiveTimeout = deps.receiveTimeoutSeconds ?? RECEIVE_TIMEOUT_SECONDS;
   const backoffOpts = deps.backoff ?? BACKOFF;
-  let loops: Promise<void>[] | undefined;
+  type Loop = { instance: InstanceConfig; stop: AbortController; done: Promise<void> };
+  const loops = new Map<string, Loop>();
+  const draining = new Set<Promise<void>>();
+  let started = false;
 
-  async function pollInstance(instance: InstanceConfig): Promise<void> {
+  function startLoop(instance: InstanceConfig): void {
+    const stop = new AbortController();
+    const signal = AbortSignal.any([stopping.signal, stop.signal]);
+    const done = pollInstance(instance, signal);
+    loops.set(instance.idInstance, { instance, stop, done });
+  }
+
+  async function pollInstance(instance: InstanceConfig, signal: AbortSignal): Promise<void> {
     const client = deps.clientFor(instance);
     const log = deps.logger.child({ component: 'poller', idInstance: instance.idInstance });
     const backoff = createBackoff(backoffOpts);
     log.info({ receiveTimeout }, 'polling');
-    while (!stopping.signal.aborted) {
-      const ok = await pollOnce(client, instance, log, backoff);
+    while (!signal.aborted) {
+      const ok = await pollOnce(client, instance, log, backoff, signal);
       if (ok) backoff.reset();
     }
+    log.info('stopped polling');
   }
 
   /** One receive and, if something came, its handling. False when the loop should back off (it already has). */
@@ -70,15 +86,13 @@ export function createPoller(deps: PollerDeps): Poller {
     instance: InstanceConfig,
     log: Logger,
     backoff: Backoff,
+    signal: AbortSignal,
   ): Promise<boolean> {
     let notification: Notification | null;
     try {
-      notification = await client.receiveNotification(
-        { receiveTimeout },
-        { signal: stopping.signal },
-      );
+      notification = await client.receiveNotification({ receiveTimeout }, { signal });
     } catch (err) {
-      if (stopping.signal.aborted) return true;
+      if (signal.aborted) return true;
       if (isError(err, GreenApiRateLimitError)) {
         deps.metrics?.rateLimited.inc({ instance: instance.idInstance });
       }
@@ -86,7 +100,7 @@ export function createPoller(deps: PollerDeps): Poller {
         isError(err, GreenApiRateLimitError) ? err.retryAfterMs : undefined,
       );
       log.warn({ err, delayMs }, 'receiveNotification failed; backing off');
-      await wait(delayMs, stopping.signal);
+      await wait(delayMs, signal);
       return false;
     }
     if (notification === null) return true;
@@ -156,11 +170,29 @@ export function createPoller(deps: PollerDeps): Poller {
 
   return {
     start() {
-      loops ??= deps.instances.map((instance) => pollInstance(instance));
+      if (started) return;
+      started = true;
+      for (const instance of deps.instances) startLoop(instance);
+    },
+    update(instances) {
+      const wanted = new Map(instances.map((i) => [i.idInstance, i]));
+      for (const [id, loop] of loops) {
+        const next = wanted.get(id);
+        if (next && JSON.stringify(next) === JSON.stringify(loop.instance)) continue;
+        // The old loop finishes the notification in hand (a delete racing the new loop's
+        // receive at worst brings a duplicate back, which ingest recognises).
+        loop.stop.abort();
+        loops.delete(id);
+        draining.add(loop.done);
+        void loop.done.finally(() => draining.delete(loop.done));
+      }
+      for (const [id, instance] of wanted) {
+        if (!loops.has(id) && started) startLoop(instance);
+      }
     },
     async stop() {
       stopping.abort();
-      await Promise.all(loops ?? []);
+      await Promise.all([...[...loops.values()].map((l) => l.done), ...draining]);
     },
   };
 }

@@ -1,8 +1,16 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { ArchiveQueue, Config, Ingest, LastSeen, Metrics, RedisClient } from '@archiver/core';
-import { createWebhookAuth } from './auth.js';
+import type {
+  ArchiveQueue,
+  Config,
+  Ingest,
+  InstanceRegistry,
+  LastSeen,
+  Metrics,
+  RedisClient,
+} from '@archiver/core';
+import { createWebhookAuth, type WebhookAuth } from './auth.js';
 import { ADMIN_PATH, createAdminRouter } from './routes/admin.js';
 import { createWebhookHandler } from './routes/greenapi-webhook.js';
 import { RESPONSES, send } from './responses.js';
@@ -27,6 +35,8 @@ export type AppDeps = {
   ingest: Ingest;
   metrics: Metrics;
   lastSeen?: LastSeen;
+  /** Reloadable instances: their tokens are taken again on every change. */
+  registry?: InstanceRegistry;
   /**
    * Longest wait for Redis to store a webhook before answering 503. The producer connection
    * already fails fast (commandTimeout 1.5 s), but a batch is up to three round trips in a
@@ -48,7 +58,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const { config } = deps;
   const handleWebhook = createWebhookHandler({
     ingest: deps.ingest,
-    auth: config.allowUnauthenticatedWebhooks ? undefined : createWebhookAuth(config),
+    auth: config.allowUnauthenticatedWebhooks ? undefined : reloadableAuth(config, deps.registry),
     bodyLimitBytes: config.webhookBodyLimitBytes,
     metrics: deps.metrics,
     logger: deps.logger,
@@ -76,6 +86,24 @@ export function createApp(deps: AppDeps): RequestListener {
       return;
     }
     app(req, res);
+  };
+}
+
+/**
+ * The token checks, rebuilt when the registry reloads: a new instance is served at once, a
+ * removed one's token stops working, and a webhook in flight keeps the checks it started with.
+ */
+function reloadableAuth(
+  config: Pick<Config, 'instances' | 'webhookToken'>,
+  registry: InstanceRegistry | undefined,
+): WebhookAuth {
+  let auth = createWebhookAuth(config);
+  registry?.onChange((_change, next) => {
+    auth = createWebhookAuth({ instances: next.instances, webhookToken: config.webhookToken });
+  });
+  return {
+    admit: (token) => auth.admit(token),
+    forInstance: (token, idInstance) => auth.forInstance(token, idInstance),
   };
 }
 

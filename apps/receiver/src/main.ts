@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import {
   ConfigError,
   configSecrets,
+  createInstanceRegistry,
   createLogger,
+  instancesFile,
   loadConfig,
+  watchInstances,
   startTelemetry,
   type Config,
 } from '@archiver/core';
@@ -24,9 +28,20 @@ async function main(): Promise<void> {
     logger.warn('ALLOW_UNAUTHENTICATED_WEBHOOKS=true: webhooks are not authenticated');
   }
 
+  // GREEN_API_INSTANCES=@file: reloaded on change and on SIGHUP, without a restart.
+  const registry = createInstanceRegistry({
+    config,
+    load: () => loadConfig(process.env, 'receiver'),
+    logger,
+  });
+  const watcher = watchInstances(registry, {
+    file: instancesFile(process.env),
+    logger,
+    readFile: (path) => readFileSync(path, 'utf8'),
+  });
   // Started even while Redis is down: /healthz answers, /readyz and webhooks say 503.
-  const services = createReceiverServices(config, logger, telemetry?.bullmq);
-  const app = createApp({ config, logger, ...services });
+  const services = createReceiverServices(config, logger, telemetry?.bullmq, registry);
+  const app = createApp({ config, logger, ...services, registry });
   const server = await listen(app, config.port);
   const url = listenUrl(server);
   logger.info(
@@ -44,6 +59,7 @@ async function main(): Promise<void> {
     if (!(await closeGracefully(server, config.shutdownTimeoutMs))) {
       logger.warn({ graceMs: config.shutdownTimeoutMs }, 'connections cut after the grace period');
     }
+    watcher.close();
     await services.close();
     await telemetry?.shutdown();
     // pino's destination flushes synchronously on exit.

@@ -8,6 +8,7 @@ import {
   reportQuarantineDrops,
   type Config,
   type Metrics,
+  type InstanceRegistry,
 } from '@archiver/core';
 import { watchRedis } from './redis-events.js';
 
@@ -15,7 +16,12 @@ import { watchRedis } from './redis-events.js';
  * The receiver's Redis side, wired as main.ts runs it (tests build the same): one fail-fast
  * producer connection shared by the queue, the group-commit writer and the quarantine.
  */
-export function createReceiverServices(config: Config, logger: Logger, telemetry?: Telemetry) {
+export function createReceiverServices(
+  config: Config,
+  logger: Logger,
+  telemetry?: Telemetry,
+  registry?: InstanceRegistry,
+) {
   const redis = createRedis(config, 'producer');
   watchRedis(redis, logger);
   // The metrics are built on the queue the ingest path makes: the drop counter comes after.
@@ -23,6 +29,7 @@ export function createReceiverServices(config: Config, logger: Logger, telemetry
   const { keys, queue, recordQueue, quarantine, ingest } = createIngestPath(redis, config, {
     telemetry,
     onQuarantineDrop: reportQuarantineDrops(() => late.metrics, logger),
+    instances: registry?.current,
   });
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });

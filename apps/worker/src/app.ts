@@ -19,8 +19,9 @@ import {
   createRateLimiter,
   createRedis,
   createS3Client,
-  instanceMap,
+  createInstanceRegistry,
   type Config,
+  type InstanceRegistry,
   type InstanceConfig,
 } from '@archiver/core';
 import { createGreenApiClient, type GreenApiClient, type InstanceKind } from '@archiver/greenapi';
@@ -59,6 +60,8 @@ export async function startWorker(
     telemetry?: Telemetry;
     /** The lost-job sweep's schedule and grace, shortened by tests. */
     lostJobs?: { intervalMs?: number; graceMs?: number };
+    /** Reloadable instances (main.ts); default: the configuration's, fixed. */
+    registry?: InstanceRegistry;
   } = {},
 ): Promise<RunningWorker> {
   if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
@@ -69,7 +72,10 @@ export async function startWorker(
   const commands = createRedis(config, 'worker', { enableAutoPipelining: true });
   const keys = archiverKeys(config.queuePrefix);
   const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
-  const instances = instanceMap(config.instances);
+  const registry = opts.registry ?? createInstanceRegistry({ config, load: () => config, logger });
+  // Served now: ingest-side lookups, backfill, checks. `lookup` also knows removed instances,
+  // so their queued jobs still run (or end recorded) after a reload.
+  const instances = registry.current;
   const metrics = createMetrics({ queue, redis: connection, keys, instanceIds: () => instances });
   const s3 = createS3Client(config.s3, opts.s3);
   // Every object the store writes is entered in the custody log (docs/custody.md).
@@ -106,15 +112,17 @@ export async function startWorker(
     return client;
   };
   const limiter = createRateLimiter(commands, keys);
+  let hostGuard = createHostGuard(config.downloadHosts);
   const processor = createArchiveProcessor({
     config,
-    instances,
+    instances: registry.lookup,
     clientFor,
     store,
     limiter,
     redis: commands,
     keys,
-    guard: createHostGuard(config.downloadHosts),
+    // A new instance's apiUrl/mediaUrl hosts are allowed from its reload on.
+    guard: (url) => hostGuard(url),
     metrics,
     logger: logger.child({ component: 'archive' }),
   });
@@ -192,7 +200,7 @@ export async function startWorker(
   const worker = createArchiveWorker({
     connection,
     config,
-    instances,
+    instances: registry.lookup,
     processor,
     logger,
     telemetry: opts.telemetry,
@@ -212,6 +220,17 @@ export async function startWorker(
     }),
     logger,
     telemetry: opts.telemetry,
+  });
+  registry.onChange(async (change, next) => {
+    // A changed token or apiUrl needs a new client; a removed instance's is not needed.
+    for (const id of [...change.changed, ...change.removed]) {
+      for (const kind of ['whatsapp', 'max']) clients.delete(`${id}:${kind}`);
+    }
+    hostGuard = createHostGuard(next.downloadHosts);
+    if (change.added.length + change.removed.length === 0) return;
+    const ids = next.instances.map((i) => i.idInstance);
+    await backfillWorker.schedule(next.instances);
+    await checkWorker.schedule(ids);
   });
   await custody.start();
   // Jobs that vanish without an end are recorded in S3 and counted (docs/storage.md §6).

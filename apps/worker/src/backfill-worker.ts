@@ -12,7 +12,11 @@ import {
 } from '@archiver/core';
 import { createReconcileProcessor } from './jobs/reconcile.js';
 
-export type RunningBackfillWorker = { close(): Promise<void> };
+export type RunningBackfillWorker = {
+  /** (Re)declares the schedulers for these instances, removing the others' (a reload). */
+  schedule(instances: Config['instances']): Promise<void>;
+  close(): Promise<void>;
+};
 
 /**
  * Periodic reconciliation from the journals (docs/architecture.md §6): (re)declares one job scheduler
@@ -31,15 +35,14 @@ export async function startBackfillWorker(deps: {
   const log = deps.logger.child({ component: 'backfill-worker' });
   const queue = createBackfillQueue(deps.connection, deps.prefix);
   queue.on('error', (err) => log.warn({ err }, 'backfill queue error'));
-  const { scheduled, removed } = await scheduleBackfills(
-    queue,
-    deps.config.instances,
-    deps.config.backfill,
-  );
-  log.info(
-    { scheduled, removed, ...deps.config.backfill },
-    scheduled.length > 0 ? 'backfill scheduled' : 'backfill off',
-  );
+  const schedule = async (instances: Config['instances']) => {
+    const { scheduled, removed } = await scheduleBackfills(queue, instances, deps.config.backfill);
+    log.info(
+      { scheduled: scheduled.length, removed: removed.length, ...deps.config.backfill },
+      scheduled.length > 0 ? 'backfill scheduled' : 'backfill off',
+    );
+  };
+  await schedule(deps.config.instances);
 
   const worker = new Worker(BACKFILL_QUEUE, createReconcileProcessor(deps.backfill), {
     connection: deps.connection,
@@ -55,6 +58,7 @@ export async function startBackfillWorker(deps: {
   });
 
   return {
+    schedule,
     async close() {
       await worker.close();
       await queue.close();

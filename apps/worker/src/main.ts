@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import {
   ConfigError,
   configSecrets,
+  createInstanceRegistry,
   createLogger,
+  instancesFile,
   loadConfig,
   startTelemetry,
+  watchInstances,
 } from '@archiver/core';
 
 async function main() {
@@ -26,7 +30,18 @@ async function main() {
     secrets,
   });
   const { startWorker } = await import('./app.js');
-  const running = await startWorker(config, logger, { telemetry: telemetry?.bullmq });
+  // GREEN_API_INSTANCES=@file: reloaded on change and on SIGHUP, without a restart.
+  const registry = createInstanceRegistry({
+    config,
+    load: () => loadConfig(process.env, 'worker'),
+    logger,
+  });
+  const running = await startWorker(config, logger, { telemetry: telemetry?.bullmq, registry });
+  const watcher = watchInstances(registry, {
+    file: instancesFile(process.env),
+    logger,
+    readFile: (path) => readFileSync(path, 'utf8'),
+  });
   logger.info(
     {
       metricsPort: running.port,
@@ -41,6 +56,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: finishing in-flight jobs');
+    watcher.close();
     running
       .stop()
       .then(() => telemetry?.shutdown())

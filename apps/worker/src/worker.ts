@@ -25,7 +25,7 @@ export function createArchiveWorker(deps: {
     Config,
     'queuePrefix' | 'workerConcurrency' | 'retry' | 'retentionDays' | 'lockDurationMs'
   >;
-  instances: Map<string, InstanceConfig>;
+  instances: Pick<Map<string, InstanceConfig>, 'get'>;
   processor: ReturnType<typeof createArchiveProcessor>;
   logger: Logger;
   autorun?: boolean;

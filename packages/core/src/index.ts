@@ -31,3 +31,4 @@ export * from './last-seen.js';
 export * from './instance-check.js';
 export * from './schedules.js';
 export * from './instance-readiness.js';
+export * from './instance-registry.js';

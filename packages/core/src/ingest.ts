@@ -133,11 +133,13 @@ export function createIngestPath(
     recordQueue?: RecordQueue;
     /** Bodies the quarantine dropped to honour its caps (count them, log them). */
     onQuarantineDrop?: (drops: QuarantineDrop[]) => void;
+    /** A live map (an instance registry's), so a reload reaches ingest without a restart. */
+    instances?: Map<string, InstanceConfig>;
   } = {},
 ) {
   const keys = archiverKeys(config.queuePrefix);
   const queue = opts.queue ?? createArchiveQueue(redis, config.queuePrefix, opts.telemetry);
-  const instances = instanceMap(config.instances);
+  const instances = opts.instances ?? instanceMap(config.instances);
   const writer = createJobWriter({
     redis,
     queue,

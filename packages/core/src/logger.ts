@@ -28,12 +28,26 @@ export function createLogger(opts: {
   destination?: DestinationStream;
 }): Logger {
   const destination = opts.destination ?? pino.destination({ fd: 1, sync: false });
-  const secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
-  const stream = secrets.length > 0 ? scrubbing(destination, secrets) : destination;
-  return pino(
+  const holder = { secrets: usable(opts.secrets ?? []) };
+  const logger = pino(
     { level: opts.level, name: opts.name, redact: { paths: REDACT, censor: '[redacted]' } },
-    stream,
+    scrubbing(destination, holder),
   );
+  holders.set(logger, holder);
+  return logger;
+}
+
+const holders = new WeakMap<Logger, { secrets: string[] }>();
+
+const usable = (secrets: string[]) => secrets.filter((s) => s.length >= 4);
+
+/**
+ * The secrets a root logger scrubs, replaced: after instances reload, a new instance's tokens
+ * are scrubbed too. Child loggers share their root's stream, hence its list.
+ */
+export function updateLoggerSecrets(logger: Logger, secrets: string[]): void {
+  const holder = holders.get(logger);
+  if (holder) holder.secrets = usable(secrets);
 }
 
 export function scrubSecrets(text: string, secrets: string[]): string {
@@ -43,6 +57,12 @@ export function scrubSecrets(text: string, secrets: string[]): string {
 }
 
 /** pino writes whole lines to any object with `write`: no stream machinery per line. */
-function scrubbing(destination: DestinationStream, secrets: string[]): DestinationStream {
-  return { write: (line: string) => destination.write(scrubSecrets(line, secrets)) };
+function scrubbing(
+  destination: DestinationStream,
+  holder: { secrets: string[] },
+): DestinationStream {
+  return {
+    write: (line: string) =>
+      destination.write(holder.secrets.length > 0 ? scrubSecrets(line, holder.secrets) : line),
+  };
 }

@@ -35,7 +35,7 @@ export type { ArchiveResult } from './outcome.js';
 
 export type ArchiveDeps = {
   config: Pick<Config, 'retentionDays' | 'defaultDownloadRps' | 's3'>;
-  instances: Map<string, InstanceConfig>;
+  instances: Pick<Map<string, InstanceConfig>, 'get'>;
   clientFor: (instance: InstanceConfig, kind: ArchiveJobData['kind']) => GreenApiClient;
   store: ObjectStore;
   limiter: RateLimiter;
