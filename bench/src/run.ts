@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { format } from 'prettier';
+import { benchFleet } from './fleet.js';
 import { benchLargeFile } from './large-file.js';
 import { describeMachine } from './lib/machine.js';
 import type { BenchOptions, BenchOutput, BenchRow } from './lib/result.js';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, (opts: BenchOptions) => Promise<BenchOutput>> = {
   'large-file': benchLargeFile,
   'rate-limits': benchRateLimits,
   'redis-memory': benchRedisMemory,
+  fleet: benchFleet,
 };
 
 const { values } = parseArgs({
