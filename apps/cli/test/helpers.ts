@@ -235,6 +235,19 @@ export async function putArchived(ctx: TestContext, m: MessageRef, bytes: Buffer
   return keys;
 }
 
+/** A message without a file (a text, an edit …): its record, `status: recorded`. */
+export async function putRecorded(ctx: TestContext, m: MessageRef, typeMessage: string) {
+  const keys = objectKeys({ prefix: ctx.s3Prefix, ...m });
+  const record = {
+    ...baseSidecar(m),
+    status: 'recorded',
+    typeMessage,
+    recordedAt: new Date().toISOString(),
+  };
+  await putJson(ctx, keys.sidecarKey, record);
+  return keys;
+}
+
 /** A failure record: a sidecar naming no object. */
 export async function putFailure(
   ctx: TestContext,

@@ -12,6 +12,7 @@ import {
   seconds,
   WA,
   type MessageRef,
+  putRecorded,
   type TestContext,
 } from './helpers.js';
 
@@ -66,6 +67,10 @@ describe('archiver report', () => {
       'permanent_failure',
       'bad_request',
     );
+    await putRecorded(ctx, msg(WA, ANN, 't1', '2025-03-01T09:00:00Z'), 'textMessage');
+    await putRecorded(ctx, msg(WA, ANN, 't2', '2025-03-01T09:01:00Z'), 'editedMessage');
+    await putRecorded(ctx, msg(WA, ANN, 't3', '2025-03-01T09:02:00Z'), 'textMessage');
+    await putRecorded(ctx, msg(MAX, GROUP, 't4', '2025-03-02T09:00:00Z'), 'deletedMessage');
     // Out of range by one second at each end.
     await putArchived(ctx, msg(WA, ANN, 'x1', '2025-02-28T23:59:59Z'), Buffer.alloc(5000, 5));
     await putArchived(ctx, msg(MAX, GROUP, 'x2', '2025-03-04T00:00:00Z'), Buffer.alloc(5000, 6));
@@ -82,6 +87,7 @@ describe('archiver report', () => {
   });
 
   const EXPECTED_TOTAL = {
+    messages: 9 + 4,
     archivedFiles: 4,
     archivedBytes: 100 + 250 + 7 + 1000,
     permanentFailures: 4,
@@ -107,6 +113,9 @@ describe('archiver report', () => {
     ]);
     expect(row('chat', WA, ANN)).toMatchObject({
       kind: 'whatsapp',
+      messages: 6 + 3,
+      // Each record by its typeMessage: the files' records are documentMessage.
+      messageTypes: { documentMessage: 6, textMessage: 2, editedMessage: 1 },
       archivedFiles: 2,
       archivedBytes: 350,
       permanentFailures: 3,
@@ -127,6 +136,7 @@ describe('archiver report', () => {
     });
     expect(row('chat', MAX, GROUP)).toMatchObject({
       kind: 'max',
+      messageTypes: { documentMessage: 2, deletedMessage: 1 },
       archivedFiles: 1,
       archivedBytes: 1000,
       permanentFailures: 1,

@@ -16,6 +16,10 @@ export type ReportRow = {
   idInstance: string;
   kind: string;
   chatId: string;
+  /** Every message kept (each `message.json`): with a file or not, whatever became of it. */
+  messages: number;
+  /** typeMessage → count of those messages (textMessage, editedMessage, imageMessage …). */
+  messageTypes: Record<string, number>;
   archivedFiles: number;
   archivedBytes: number;
   permanentFailures: number;
@@ -67,6 +71,8 @@ function add(chats: Map<string, ReportRow>, s: Sidecar) {
     row = emptyRow('chat', s.idInstance, s.kind, s.chatId);
     chats.set(id, row);
   }
+  row.messages += 1;
+  row.messageTypes[s.typeMessage] = (row.messageTypes[s.typeMessage] ?? 0) + 1;
   switch (s.status) {
     case 'archived':
       row.archivedFiles += 1;
@@ -95,6 +101,8 @@ function emptyRow(
     idInstance,
     kind,
     chatId,
+    messages: 0,
+    messageTypes: {},
     archivedFiles: 0,
     archivedBytes: 0,
     permanentFailures: 0,
@@ -104,6 +112,10 @@ function emptyRow(
 }
 
 function addInto(target: ReportRow, row: ReportRow) {
+  target.messages += row.messages;
+  for (const [type, n] of Object.entries(row.messageTypes)) {
+    target.messageTypes[type] = (target.messageTypes[type] ?? 0) + n;
+  }
   target.archivedFiles += row.archivedFiles;
   target.archivedBytes += row.archivedBytes;
   target.permanentFailures += row.permanentFailures;
@@ -141,6 +153,8 @@ export const CSV_HEADER = [
   'idInstance',
   'kind',
   'chatId',
+  'messages',
+  'messageTypes',
   'archivedFiles',
   'archivedBytes',
   'permanentFailures',
@@ -148,7 +162,7 @@ export const CSV_HEADER = [
   'expired',
 ] as const;
 
-/** Reasons as `code=count` pairs joined by `;`, codes in order. */
+/** Counts as `name=count` pairs joined by `;`, names in order (failure reasons, message types). */
 export function formatReasons(reasons: Record<string, number>): string {
   return Object.keys(reasons)
     .sort()
@@ -166,6 +180,8 @@ export function reportCsv(rows: ReportRow[]): string {
           r.idInstance,
           r.kind,
           r.chatId,
+          r.messages,
+          formatReasons(r.messageTypes),
           r.archivedFiles,
           r.archivedBytes,
           r.permanentFailures,
@@ -184,6 +200,8 @@ of messages whose timestamp falls on a UTC day within [since, until] (both inclu
 
 Rows: one per chat (scope "chat"), a subtotal per instance (scope "instance") and a grand
 total (scope "total"). Columns: ${CSV_HEADER.join(', ')}.
+messages: every message kept (with a file or not); messageTypes: typeMessage → count
+("textMessage=3;editedMessage=1;imageMessage=2" in CSV).
 failureReasons: reason code → count of permanent failures ("no_file=2;too_large=1" in CSV).
 Exit code 1 when some sidecars could not be read (listed on stderr): the report is incomplete.
 
