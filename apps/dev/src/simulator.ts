@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type { InstanceKind } from '@archiver/greenapi';
 import { startFakeGreenApi, type FakeGreenApi } from '@archiver/testkit';
 import { closeNow, listenOn } from './ports.js';
 import { CONTROL_PATH, createControlHandler } from './sim-control.js';
@@ -6,7 +7,7 @@ import { CONTROL_PATH, createControlHandler } from './sim-control.js';
 export type DemoInstance = {
   idInstance: string;
   apiTokenInstance: string;
-  kind: 'whatsapp' | 'max';
+  kind: InstanceKind;
 };
 
 export type Simulator = {

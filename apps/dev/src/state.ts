@@ -1,5 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { InstanceKind } from '@archiver/greenapi';
 import type { S3Connection } from '@archiver/testkit';
 
 /**
@@ -17,7 +18,7 @@ export type DevState = {
   workerUrl: string;
   admin: { url: string; user: string; password: string };
   simulator: { url: string; controlUrl: string };
-  instances: Array<{ idInstance: string; kind: 'whatsapp' | 'max' }>;
+  instances: Array<{ idInstance: string; kind: InstanceKind }>;
   s3: S3Connection & { prefix: string; dataDir: string };
   /** `pid` is set when `dev` runs redis-server itself (and stops it on exit). */
   redis: { url: string; pid?: number; describe: string; queuePrefix: string };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { idInstanceString } from '@archiver/greenapi';
-import { parseInstances, type InstanceConfig } from './instances.js';
+import { instanceSchema, parseInstances, type InstanceConfig } from './instances.js';
 
 /** Strict booleans: `z.coerce.boolean()` would read "false" as true. */
 const bool = z
@@ -112,59 +112,76 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 export type Role = 'receiver' | 'worker' | 'poller' | 'cli';
 
-export type S3Config = {
-  bucket: string;
-  prefix: string;
-  endpoint?: string;
-  region: string;
-  forcePathStyle: boolean;
-  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
-  sse?: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string };
+/*
+ * What loadConfig returns, as zod schemas so the types are inferred rather than written a
+ * second time beside the schemas they come from: enums come from envSchema, instances from
+ * the instance schema. loadConfig builds the value (`toConfig`); it does not parse it again.
+ */
+
+export const s3ConfigSchema = z.object({
+  bucket: z.string(),
+  prefix: z.string(),
+  endpoint: z.string().optional(),
+  region: z.string(),
+  forcePathStyle: z.boolean(),
+  objectLock: z
+    .object({ mode: envSchema.shape.S3_OBJECT_LOCK_MODE.unwrap(), days: z.number() })
+    .optional(),
+  sse: z
+    .object({ type: envSchema.shape.S3_SSE.unwrap(), kmsKeyId: z.string().optional() })
+    .optional(),
   /** S3_CONDITIONAL_WRITES: `auto` detects it at start-up. */
-  conditionalWrites?: 'auto' | 'on' | 'off';
-};
+  conditionalWrites: z.enum(['auto', 'on', 'off']).optional(),
+});
 
-export type Config = {
-  redisUrl: string;
-  redisCluster: boolean;
-  queuePrefix: string;
-  port: number;
-  metricsPort: number;
-  instances: InstanceConfig[];
-  webhookToken?: string;
-  /** WEBHOOK_URL: where the instances should post (connect, doctor). */
-  webhookUrl?: string;
-  allowUnauthenticatedWebhooks: boolean;
-  defaultDownloadRps?: number;
-  workerConcurrency: number;
-  retentionDays: number;
-  retry: { baseDelayMs: number; maxDelayMs: number };
-  /** Absent only for the receiver, which never touches S3. */
-  s3?: S3Config;
-  downloadHosts: string[];
-  quarantineMax: number;
-  quarantineMaxBytes: number;
-  backfill: { intervalMinutes: number; windowMinutes: number };
-  statuses: { intervalMinutes: number; windowMinutes: number };
-  /** INSTANCE_CHECK_INTERVAL_MINUTES; 0: no scheduled checks. */
-  instanceCheckIntervalMinutes: number;
-  admin?: { user: string; password: string; readOnly: boolean };
-  logLevel: Env['LOG_LEVEL'];
-  webhookBodyLimitBytes: number;
-  shutdownTimeoutMs: number;
-  lockDurationMs: number;
-  otelEndpoint?: string;
-  custody: CustodyConfig;
-};
+export type S3Config = z.output<typeof s3ConfigSchema>;
 
-export type CustodyConfig = {
-  intervalMinutes: number;
+export const custodyConfigSchema = z.object({
+  intervalMinutes: z.number(),
   /** PKCS#8 PEM; absent: objects are not entered in the custody log and nothing is sealed. */
-  signingKey?: string;
+  signingKey: z.string().optional(),
   /** SPKI PEM. */
-  publicKey?: string;
-  tsaUrl?: string;
-};
+  publicKey: z.string().optional(),
+  tsaUrl: z.string().optional(),
+});
+
+export type CustodyConfig = z.output<typeof custodyConfigSchema>;
+
+/** The shape of a loaded configuration. */
+export const configSchema = z.object({
+  redisUrl: z.string(),
+  redisCluster: z.boolean(),
+  queuePrefix: z.string(),
+  port: z.number(),
+  metricsPort: z.number(),
+  instances: z.array(instanceSchema),
+  webhookToken: z.string().optional(),
+  /** WEBHOOK_URL: where the instances should post (connect, doctor). */
+  webhookUrl: z.string().optional(),
+  allowUnauthenticatedWebhooks: z.boolean(),
+  defaultDownloadRps: z.number().optional(),
+  workerConcurrency: z.number(),
+  retentionDays: z.number(),
+  retry: z.object({ baseDelayMs: z.number(), maxDelayMs: z.number() }),
+  /** Absent only for the receiver, which never touches S3. */
+  s3: s3ConfigSchema.optional(),
+  downloadHosts: z.array(z.string()),
+  quarantineMax: z.number(),
+  quarantineMaxBytes: z.number(),
+  backfill: z.object({ intervalMinutes: z.number(), windowMinutes: z.number() }),
+  statuses: z.object({ intervalMinutes: z.number(), windowMinutes: z.number() }),
+  /** INSTANCE_CHECK_INTERVAL_MINUTES; 0: no scheduled checks. */
+  instanceCheckIntervalMinutes: z.number(),
+  admin: z.object({ user: z.string(), password: z.string(), readOnly: z.boolean() }).optional(),
+  logLevel: envSchema.shape.LOG_LEVEL.unwrap(),
+  webhookBodyLimitBytes: z.number(),
+  shutdownTimeoutMs: z.number(),
+  lockDurationMs: z.number(),
+  otelEndpoint: z.string().optional(),
+  custody: custodyConfigSchema,
+});
+
+export type Config = z.output<typeof configSchema>;
 
 /** All problems found, one line each, so an operator fixes them in one go. */
 export class ConfigError extends Error {

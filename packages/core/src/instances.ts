@@ -1,31 +1,22 @@
 import { z } from 'zod';
-import { idInstanceSchema, type InstanceKind } from '@archiver/greenapi';
+import { idInstanceSchema, instanceKindSchema, type InstanceKind } from '@archiver/greenapi';
 import type { Env } from './config.js';
 
-const instanceSchema = z.object({
+/** One entry of GREEN_API_INSTANCES (README.md, Configuration). */
+export const instanceSchema = z.object({
   idInstance: idInstanceSchema,
   apiTokenInstance: z.string().min(1),
   apiUrl: z.url(),
   mediaUrl: z.url().optional(),
   webhookToken: z.string().min(1).optional(),
-  kind: z.enum(['whatsapp', 'max']).optional(),
+  /** When given, wins over the webhook's typeInstance. */
+  kind: instanceKindSchema.optional(),
   downloadRps: z.number().positive().optional(),
   retentionDays: z.number().positive().optional(),
   delivery: z.enum(['webhook', 'poll']).default('webhook'),
 });
 
-export type InstanceConfig = {
-  idInstance: string;
-  apiTokenInstance: string;
-  apiUrl: string;
-  mediaUrl?: string;
-  webhookToken?: string;
-  /** When given, wins over the webhook's typeInstance. */
-  kind?: InstanceKind;
-  downloadRps?: number;
-  retentionDays?: number;
-  delivery: 'webhook' | 'poll';
-};
+export type InstanceConfig = z.output<typeof instanceSchema>;
 
 /**
  * GREEN_API_INSTANCES (JSON or `@file`) or the single-instance variables. Problems are

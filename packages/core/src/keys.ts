@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { InstanceKind } from '@archiver/greenapi';
 
 /** MinIO and file-system-backed S3 servers reject longer path segments. */
 const MAX_SEGMENT_BYTES = 200;
@@ -10,7 +11,7 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069/\\]/g;
 
 export type KeyParts = {
   prefix: string;
-  kind: 'whatsapp' | 'max';
+  kind: InstanceKind;
   idInstance: string;
   chatId: string;
   idMessage: string;

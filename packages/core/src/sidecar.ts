@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instanceKindSchema } from '@archiver/greenapi';
 
 /**
  * `recorded`: a message without a file (text, edit, deletion, reaction, poll, …), kept as its
@@ -41,7 +42,7 @@ export const sidecarSchema = z.looseObject({
   idInstance: z.string(),
   chatId: z.string(),
   idMessage: z.string(),
-  kind: z.enum(['whatsapp', 'max']),
+  kind: instanceKindSchema,
   typeWebhook: z.string(),
   typeMessage: z.string(),
   timestamp: z.number(),
@@ -70,7 +71,7 @@ export const sidecarSchema = z.looseObject({
 export const eventRecordSchema = z.looseObject({
   record: z.literal('event'),
   idInstance: z.string(),
-  kind: z.enum(['whatsapp', 'max']),
+  kind: instanceKindSchema,
   typeWebhook: z.string(),
   /** UNIX seconds: the event's own time, or when it was received where it names none. */
   timestamp: z.number(),

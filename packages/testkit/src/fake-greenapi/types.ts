@@ -1,4 +1,6 @@
-export type InstanceKind = 'whatsapp' | 'max';
+import type { InstanceKind } from '@archiver/greenapi';
+
+export type { InstanceKind };
 
 /** `stateInstance` values (docs/greenapi.md §4.8). */
 export type InstanceState = 'authorized' | 'notAuthorized' | 'starting' | 'blocked' | 'yellowCard';
