@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import {
   archiveJobId,
-  archiverKeys,
+  redisKeys,
   createLogger,
   createRateLimiter,
   createRedis,
@@ -146,7 +146,7 @@ describe.skipIf(unavailable !== undefined)('on a three-master Redis Cluster', ()
     const nodes = (await admin.cluster('NODES')) as string;
     expect(nodes.split('\n').filter((line) => line.includes('master')).length).toBe(3);
     expect(await ownerPort(admin, prefix)).not.toBe(new URL(cluster.url).port);
-    const keys = archiverKeys(prefix);
+    const keys = redisKeys(prefix);
     const slots = await Promise.all(
       [
         keys.deadlines,
@@ -181,7 +181,7 @@ describe.skipIf(unavailable !== undefined)('on a three-master Redis Cluster', ()
     // The same webhooks again, after their jobs ended: known, not archived a second time.
     for (const f of files.slice(0, 3)) expect((await post(f.hook)).status).toBe(200);
     const jobId = archiveJobId(WA.idInstance, files[0]!.hook.senderData.chatId, 'CL1');
-    expect(await admin.get(archiverKeys(prefix).done(jobId))).toBe('archived');
+    expect(await admin.get(redisKeys(prefix).done(jobId))).toBe('archived');
     // A redelivery is a duplicate from the dedupe marker: no job, no download.
     const queue = services.queue;
     await expect
@@ -197,7 +197,7 @@ describe.skipIf(unavailable !== undefined)('on a three-master Redis Cluster', ()
   it('spaces downloadFile slots for every process through the cluster', async () => {
     const clients: RedisClient[] = [createRedis(config, 'worker'), createRedis(config, 'worker')];
     try {
-      const limiters = clients.map((c) => createRateLimiter(c, archiverKeys(prefix)));
+      const limiters = clients.map((c) => createRateLimiter(c, redisKeys(prefix)));
       const starts: number[] = [];
       await Promise.all(
         limiters.flatMap((limiter, i) =>

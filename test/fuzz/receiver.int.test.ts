@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import fc from 'fast-check';
 import {
   archiveJobId,
-  archiverKeys,
+  redisKeys,
   createLogger,
   loadConfig,
 } from '../../packages/core/src/index.js';
@@ -60,7 +60,7 @@ let server: Server;
 let port = 0;
 let services: ReceiverServices;
 const prefix = `fuzz-receiver-${randomUUID()}`;
-const keys = archiverKeys(prefix);
+const keys = redisKeys(prefix);
 
 beforeAll(async () => {
   const config = loadConfig(

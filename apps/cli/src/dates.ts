@@ -23,7 +23,7 @@ export function dayRange(since: string | undefined, until: string | undefined): 
 
 /**
  * The UTC day of a message timestamp (UNIX seconds), formatted as the S3 date folders are
- * (keys.ts messageFolder); undefined for a timestamp no Date can hold.
+ * (object-keys.ts messageFolder); undefined for a timestamp no Date can hold.
  */
 export function utcDay(timestampSeconds: number): string | undefined {
   return utcDayOfMs(timestampSeconds * 1000);

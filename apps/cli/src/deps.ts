@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import {
-  archiverKeys,
+  redisKeys,
   configSecrets,
   createArchiveQueue,
   createLogger,
@@ -35,7 +35,7 @@ export function s3Of(config: Config): S3Config {
 }
 
 export function keysOf(config: Config) {
-  return archiverKeys(config.queuePrefix);
+  return redisKeys(config.queuePrefix);
 }
 
 /** Raised when Redis cannot be reached at start: the run never began. */

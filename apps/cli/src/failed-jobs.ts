@@ -1,4 +1,4 @@
-import type { ArchiveQueue, ArchiverKeys, RedisClient } from '@archiver/core';
+import type { ArchiveQueue, RedisKeys, RedisClient } from '@archiver/core';
 import { instanceOfJobId, parseFailedReason, type FailedReason } from './failed-reason.js';
 
 export type FailedJobRef = { jobId: string; idInstance: string | undefined; reason: FailedReason };
@@ -13,7 +13,7 @@ export type FailedJobRef = { jobId: string; idInstance: string | undefined; reas
 export async function* scanFailedJobs(
   queue: ArchiveQueue,
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   opts: { instance?: string; pageSize?: number } = {},
 ): AsyncGenerator<FailedJobRef> {
   const pageSize = opts.pageSize ?? 1000;

@@ -1,4 +1,4 @@
-import { createLastSeen, archiverKeys } from '@archiver/core';
+import { createLastSeen, redisKeys } from '@archiver/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { startFakeGreenApi, type FakeGreenApi } from '../../../packages/testkit/src/index.js';
@@ -89,8 +89,8 @@ describe('archiver doctor', () => {
       ),
     });
     // The receiver heard from the good instance after its message.
-    createLastSeen(ctx.deps.redis, archiverKeys(ctx.queuePrefix)).touch(IDS.good);
-    await expect.poll(() => ctx.deps.redis.hlen(archiverKeys(ctx.queuePrefix).lastSeen)).toBe(1);
+    createLastSeen(ctx.deps.redis, redisKeys(ctx.queuePrefix)).touch(IDS.good);
+    await expect.poll(() => ctx.deps.redis.hlen(redisKeys(ctx.queuePrefix).lastSeen)).toBe(1);
   });
   afterEach(() => ctx.close());
 

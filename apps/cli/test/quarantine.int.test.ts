@@ -1,6 +1,6 @@
 import {
   archiveJobId,
-  archiverKeys,
+  redisKeys,
   createIngestPath,
   readArchiveJob,
   readKeptMessage,
@@ -67,7 +67,7 @@ describe('archiver quarantine', () => {
   async function repair(id: string, body: Record<string, unknown>) {
     const entry = (await quarantine.get(id)) as QuarantineEntry;
     await ctx.deps.redis.hset(
-      archiverKeys(ctx.queuePrefix).quarantineBodies,
+      redisKeys(ctx.queuePrefix).quarantineBodies,
       id,
       JSON.stringify({ ...entry, body: JSON.stringify(body) }),
     );
@@ -142,9 +142,7 @@ describe('archiver quarantine', () => {
     expect(kept).toMatchObject({ idMessage: '3EB0C767D097B7C7C030' });
     expect(JSON.stringify(kept)).not.toContain('jpegThumbnail');
     // The deadline index knows the new job, as for any received webhook.
-    expect(
-      await ctx.deps.redis.zscore(archiverKeys(ctx.queuePrefix).deadlines, jobId),
-    ).not.toBeNull();
+    expect(await ctx.deps.redis.zscore(redisKeys(ctx.queuePrefix).deadlines, jobId)).not.toBeNull();
     expect(await quarantine.get(id)).toBeUndefined();
     expect((await listQuarantine(ctx.deps, 10)).entries.map((e) => e.id)).toEqual([other]);
   });

@@ -1,4 +1,4 @@
-import { archiverKeys, effectiveDeadline, readArchiveJob } from '@archiver/core';
+import { redisKeys, effectiveDeadline, readArchiveJob } from '@archiver/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { retryFailed } from '../src/commands/retry-failed.js';
@@ -83,7 +83,7 @@ describe('archiver retry-failed', () => {
 
   /** Per job id: its BullMQ state, whether it has a grace, and its score in the deadlines set. */
   async function snapshot() {
-    const keys = archiverKeys(ctx.queuePrefix);
+    const keys = redisKeys(ctx.queuePrefix);
     const out: Record<string, { state: string; grace: boolean; deadline: number | null }> = {};
     for (const [name, id] of Object.entries(ids)) {
       const job = await ctx.deps.queue.getJob(id);
@@ -191,7 +191,7 @@ describe('archiver retry-failed', () => {
     const result = await retryFailed(ctx.deps, { dryRun: false, graceMinutes: 60 });
     expect(result.requeued).toHaveLength(SEEDS.length);
     expect(await ctx.deps.queue.getFailedCount()).toBe(0);
-    expect(await ctx.deps.redis.zcard(archiverKeys(ctx.queuePrefix).deadlines)).toBe(SEEDS.length);
+    expect(await ctx.deps.redis.zcard(redisKeys(ctx.queuePrefix).deadlines)).toBe(SEEDS.length);
   });
 
   it('pages through the failed set', async () => {
@@ -200,7 +200,7 @@ describe('archiver retry-failed', () => {
     for await (const ref of scanFailedJobs(
       ctx.deps.queue,
       ctx.deps.redis,
-      archiverKeys(ctx.queuePrefix),
+      redisKeys(ctx.queuePrefix),
       { pageSize: 2 },
     )) {
       seen.push(ref.jobId);

@@ -1,6 +1,6 @@
 import {
   archiveJobRequest,
-  archiverKeys,
+  redisKeys,
   createJobWriter,
   createQuarantine,
   deadlineOf,
@@ -71,7 +71,7 @@ describe('archiver status', () => {
     ]);
 
     // Three jobs the receiver's way (deadline index + prioritized by deadline), one delayed.
-    const keys = archiverKeys(ctx.queuePrefix);
+    const keys = redisKeys(ctx.queuePrefix);
     const instances = instanceMap(ctx.deps.config.instances);
     const writer = createJobWriter({
       redis: ctx.deps.redis,

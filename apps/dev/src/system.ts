@@ -14,7 +14,7 @@ import { s3ClientConfig } from '@archiver/testkit';
 import { startWorker } from '@archiver/worker';
 import { assertPortsFree } from './ports.js';
 import { ensureRedis } from './redis.js';
-import { startEmbeddedS3 } from './s3.js';
+import { startEmbeddedS3 } from './embedded-s3.js';
 import { DEMO, type DevSettings } from './settings.js';
 import { startSimulator } from './simulator.js';
 import type { DevState } from './state.js';

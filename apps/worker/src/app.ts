@@ -4,7 +4,7 @@ import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Telemetry, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import {
-  archiverKeys,
+  redisKeys,
   createArchiveQueue,
   createHealthServer,
   createBackfill,
@@ -28,7 +28,7 @@ import { createGreenApiClient, type GreenApiClient, type InstanceKind } from '@a
 import { createArchiveProcessor } from './jobs/archive-file.js';
 import { createHostGuard } from './download-hosts.js';
 
-import { createObjectStore } from './storage/s3.js';
+import { createObjectStore } from './storage/object-store.js';
 import { createWorkerCustody } from './custody.js';
 import { createArchiveWorker } from './worker.js';
 import { createRecordProcessor } from './jobs/record-event.js';
@@ -70,7 +70,7 @@ export async function startWorker(
   // with auto-pipelining: the commands of concurrent jobs leave in one write. Never on
   // BullMQ's connection (BullMQ issue 457).
   const commands = createRedis(config, 'worker', { enableAutoPipelining: true });
-  const keys = archiverKeys(config.queuePrefix);
+  const keys = redisKeys(config.queuePrefix);
   const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
   const registry = opts.registry ?? createInstanceRegistry({ config, load: () => config, logger });
   // Served now: ingest-side lookups, backfill, checks. `lookup` also knows removed instances,

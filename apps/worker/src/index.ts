@@ -4,5 +4,5 @@ export {
   type ArchiveResult,
   type ArchiveDeps,
 } from './jobs/archive-file.js';
-export { createObjectStore, type ObjectStore } from './storage/s3.js';
+export { createObjectStore, type ObjectStore } from './storage/object-store.js';
 export { createHostGuard } from './download-hosts.js';

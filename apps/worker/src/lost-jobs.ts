@@ -8,14 +8,14 @@ import {
   noteFirstSeen,
   objectKeys,
   sidecarSchema,
-  type ArchiverKeys,
+  type RedisKeys,
   type GoneJob,
   type InstanceConfig,
   type JobIdentity,
   type Metrics,
   type RedisClient,
 } from '@archiver/core';
-import type { ObjectStore } from './storage/s3.js';
+import type { ObjectStore } from './storage/object-store.js';
 import { lostJobRecord } from './jobs/records.js';
 
 /**
@@ -45,7 +45,7 @@ export type SweepSummary = {
 
 export type LostJobSweepDeps = {
   redis: RedisClient;
-  keys: ArchiverKeys;
+  keys: RedisKeys;
   store: Pick<ObjectStore, 'putRecord'>;
   /** S3_PREFIX: where the records go. */
   s3Prefix: string;

@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { Redis } from 'ioredis';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import {
-  archiverKeys,
+  redisKeys,
   createArchiveQueue,
   createJobWriter,
   createLogger,
@@ -84,7 +84,7 @@ export async function startPipeline(
   const writer = createJobWriter({
     redis: producer,
     queue,
-    keys: archiverKeys(prefix),
+    keys: redisKeys(prefix),
     retentionDays: retentionResolver(instanceMap(config.instances), config.retentionDays),
   });
   const s3Overrides = {

@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import {
   BACKFILL_JOB,
-  archiverKeys,
+  redisKeys,
   claimNewJobIds,
   createBackfillQueue,
   createMetrics,
@@ -16,7 +16,7 @@ import {
 import { getObjectBytes, s3ClientConfig } from '@archiver/testkit';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob, keysOf } from './corpus.js';
-import { createObjectStore } from '../src/storage/s3.js';
+import { createObjectStore } from '../src/storage/object-store.js';
 import { createLostJobSweep, LOST_JOB_GRACE_MS } from '../src/lost-jobs.js';
 import { archivedRecord } from '../src/jobs/records.js';
 
@@ -62,7 +62,7 @@ describe('the lost-job sweep, as the worker runs it', () => {
       idMessage: 'REMOVED1',
       fileName: 'invoice 7.pdf',
     });
-    const keys = archiverKeys(p.prefix);
+    const keys = redisKeys(p.prefix);
     // Paused, so the job waits; then removed by hand, as from the dashboard or redis-cli.
     await p.queue.pause();
     const { jobId } = await p.writer.write(lost.data);
@@ -138,7 +138,7 @@ describe('what the lost-job sweep decides', () => {
     const store = createObjectStore(new S3Client({ ...p.s3Overrides }), s3Config());
     const sweep = createLostJobSweep({
       redis: p.producer,
-      keys: archiverKeys(p.prefix),
+      keys: redisKeys(p.prefix),
       store,
       s3Prefix: `${p.prefix}/`,
       instances: instanceMap(p.config.instances),
@@ -169,7 +169,7 @@ describe('what the lost-job sweep decides', () => {
     const adding = fileCase('ADDING1');
     const addingId = `${WA.idInstance}-adding`;
     const identity = encodeJobIdentity(jobIdentityOf(adding.data, Date.now()));
-    await claimNewJobIds(p.producer, archiverKeys(p.prefix), [
+    await claimNewJobIds(p.producer, redisKeys(p.prefix), [
       { jobId: addingId, deadline: Date.now() + 86_400_000, identity },
     ]);
 
@@ -211,7 +211,7 @@ describe('what the lost-job sweep decides', () => {
     expect(await sweep()).toMatchObject({ ended: 1, lost: 0 });
     expect(await recordAt(s3, p.prefix, finishing.data)).toEqual(archived);
     expect(await lostCount(WA.idInstance)).toBe(0);
-    const keys = archiverKeys(p.prefix);
+    const keys = redisKeys(p.prefix);
     expect(await p.producer.zscore(keys.deadlines, jobId)).toBeNull();
     // Marked done as the job would have: a late duplicate stays a duplicate.
     expect(await p.producer.get(keys.done(jobId))).toBe('archived');
@@ -219,7 +219,7 @@ describe('what the lost-job sweep decides', () => {
   });
 
   it('counts an entry an older release indexed without an identity, after its grace', async () => {
-    const keys = archiverKeys(p.prefix);
+    const keys = redisKeys(p.prefix);
     const jobId = `${WA.idInstance}-olderrelease`;
     await p.producer.zadd(keys.deadlines, Date.now() + 86_400_000, jobId);
     const { sweep, lostCount } = sweeper(() => Date.now());

@@ -11,7 +11,7 @@ import {
   type S3Connection,
   type S3Service,
 } from '@archiver/testkit';
-import { createObjectStore } from '../src/storage/s3.js';
+import { createObjectStore } from '../src/storage/object-store.js';
 
 /**
  * Over HTTPS the worker's S3 client sends bodies as UNSIGNED-PAYLOAD (TLS guards them, S3

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
-import { archiverKeys, sidecarSchema, type ArchiveJob } from '@archiver/core';
+import { redisKeys, sidecarSchema, type ArchiveJob } from '@archiver/core';
 import { getObjectBytes, s3ClientConfig } from '@archiver/testkit';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob, keysOf } from './corpus.js';
@@ -51,7 +51,7 @@ describe.each([
     const job = await p.queue.getJob(jobId);
     // Gone: the finished job and its dedupe marker (removed by hand, aged out, or Redis lost).
     await job?.remove();
-    await p.producer.del(archiverKeys(p.prefix).done(jobId));
+    await p.producer.del(redisKeys(p.prefix).done(jobId));
     return job;
   }
 

@@ -1,4 +1,4 @@
-import { archiverKeys, createArchiveQueue, createJobWriter, createRedis } from '@archiver/core';
+import { redisKeys, createArchiveQueue, createJobWriter, createRedis } from '@archiver/core';
 
 /**
  * The receiver's producer side (archive queue + group-commit job writer) on a connection of
@@ -11,7 +11,7 @@ export function createBenchProducer(redisUrl: string, prefix: string) {
   const writer = createJobWriter({
     redis,
     queue,
-    keys: archiverKeys(prefix),
+    keys: redisKeys(prefix),
     retentionDays: () => 15,
   });
   return {

@@ -9,12 +9,12 @@ import { createJobWriter, type JobWriter } from './job-writer.js';
 import { createQuarantine, type Quarantine, type QuarantineDrop } from './quarantine.js';
 import type { JobSource } from './job-catalog.js';
 import {
-  archiverKeys,
   createArchiveQueue,
   createRecordQueue,
   type ArchiveQueue,
   type RecordQueue,
 } from './queue.js';
+import { redisKeys } from './redis-keys.js';
 import { receivedOf, recordJobFromEvent, recordJobFromMessage } from './record-job.js';
 import { createRecordJobWriter, type RecordJobWriter } from './record-job-writer.js';
 
@@ -137,7 +137,7 @@ export function createIngestPath(
     instances?: Map<string, InstanceConfig>;
   } = {},
 ) {
-  const keys = archiverKeys(config.queuePrefix);
+  const keys = redisKeys(config.queuePrefix);
   const queue = opts.queue ?? createArchiveQueue(redis, config.queuePrefix, opts.telemetry);
   const instances = opts.instances ?? instanceMap(config.instances);
   const writer = createJobWriter({

@@ -1,6 +1,6 @@
 import { CHECK_JOB, CHECK_JOB_OPTIONS } from './job-catalog.js';
 import { INSTANCE_CHECKS, type InstanceReport } from './instance-check.js';
-import type { ArchiverKeys } from './queue.js';
+import type { RedisKeys } from './redis-keys.js';
 import type { RedisClient } from './redis.js';
 import { syncSchedulers, type SchedulerQueue } from './schedules.js';
 
@@ -31,7 +31,7 @@ type Stored = { at: number; checks: Record<string, 0 | 1> };
 /** Keeps the latest report of an instance, for the gauge of every worker replica. */
 export async function saveReadiness(
   redis: RedisClient,
-  keys: Pick<ArchiverKeys, 'ready'>,
+  keys: Pick<RedisKeys, 'ready'>,
   report: InstanceReport,
 ): Promise<void> {
   const stored: Stored = {
@@ -47,7 +47,7 @@ export async function saveReadiness(
  */
 export async function readReadiness(
   redis: RedisClient,
-  keys: Pick<ArchiverKeys, 'ready'>,
+  keys: Pick<RedisKeys, 'ready'>,
   ids: { has(id: string): boolean },
 ): Promise<Map<string, Record<string, 0 | 1>>> {
   const all = await redis.hgetall(keys.ready);

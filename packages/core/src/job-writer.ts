@@ -5,8 +5,8 @@ import {
   claimNewJobIds,
   type ArchiveJobRequest,
   type ArchiveQueue,
-  type ArchiverKeys,
 } from './queue.js';
+import { type RedisKeys } from './redis-keys.js';
 import type { ArchiveJob } from './job.js';
 import { encodeJobIdentity, jobIdentityOf } from './lost-jobs.js';
 import { currentTraceMetadata } from './telemetry.js';
@@ -42,7 +42,7 @@ const MAX_BATCHES_IN_FLIGHT = 4;
 export function createJobWriter(deps: {
   redis: RedisClient;
   queue: ArchiveQueue;
-  keys: ArchiverKeys;
+  keys: RedisKeys;
   retentionDays: (job: ArchiveJob) => number;
 }) {
   let pending: Pending[] = [];

@@ -12,7 +12,7 @@ import {
 import type { InstanceConfig } from './instances.js';
 import { archiveJobSchema, type ArchiveJobData, type JobSource } from './job-catalog.js';
 import { keepMessage, readKeptMessage } from './kept-message.js';
-import { STATUS_CHAT } from './keys.js';
+import { STATUS_CHAT } from './object-keys.js';
 
 /** The facts of the file, as read from the kept body. */
 export type ArchiveFileFacts = {

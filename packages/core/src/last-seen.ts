@@ -1,5 +1,5 @@
 import type { RedisClient } from './redis.js';
-import type { ArchiverKeys } from './queue.js';
+import type { RedisKeys } from './redis-keys.js';
 
 /** One write per instance per this many ms and process: at 50 webhooks/s it is 1 in 1,500. */
 export const LAST_SEEN_EVERY_MS = 30_000;
@@ -18,7 +18,7 @@ export type LastSeen = {
  */
 export function createLastSeen(
   redis: RedisClient,
-  keys: Pick<ArchiverKeys, 'lastSeen'>,
+  keys: Pick<RedisKeys, 'lastSeen'>,
   now: () => number = Date.now,
 ): LastSeen {
   const written = new Map<string, number>();

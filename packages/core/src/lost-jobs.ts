@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { idInstanceString } from '@archiver/greenapi';
 import type { RedisClient } from './redis.js';
-import type { ArchiverKeys } from './queue.js';
+import type { RedisKeys } from './redis-keys.js';
 import type { ArchiveJob } from './job.js';
 
 /**
@@ -161,7 +161,7 @@ return 1
  */
 export async function indexJob(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   jobId: string,
   deadline: number,
   identity: JobIdentity | undefined,
@@ -173,7 +173,7 @@ export async function indexJob(
 /** Takes a job out of the deadline index (a re-queue that did not happen). */
 export async function unindexJob(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   jobId: string,
 ): Promise<void> {
   await redis.eval(
@@ -265,7 +265,7 @@ return redis.call('HSETNX', KEYS[2], ARGV[1], '?' .. ARGV[2])
  */
 export async function noteFirstSeen(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   jobId: string,
   now: number,
 ): Promise<void> {
@@ -293,7 +293,7 @@ const SCAN_COUNT = 500;
  */
 export async function* findGoneJobs(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   summary: InspectSummary = { inFlight: 0, stale: 0 },
 ): AsyncGenerator<GoneJob> {
   let cursor = '0';
@@ -331,7 +331,7 @@ export async function* findGoneJobs(
  */
 export async function forgetGoneJob(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   gone: Pick<GoneJob, 'jobId' | 'stored'>,
   done?: { status: string; ttlSeconds: number },
 ): Promise<boolean> {

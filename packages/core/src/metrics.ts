@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RedisClient } from './redis.js';
-import type { ArchiveQueue, ArchiverKeys } from './queue.js';
+import type { ArchiveQueue } from './queue.js';
+import type { RedisKeys } from './redis-keys.js';
 import type { QuarantineDrop } from './quarantine.js';
 import { readReadiness } from './instance-readiness.js';
 
@@ -44,7 +45,7 @@ export function createMetrics(
   opts: {
     queue?: ArchiveQueue;
     redis?: RedisClient;
-    keys?: ArchiverKeys;
+    keys?: RedisKeys;
     /**
      * The configured instances, read at each scrape: given (the worker), the readiness gauge
      * exports their latest checks from Redis; every replica exports the same values.
@@ -196,7 +197,7 @@ const OLDEST_LOOKAHEAD = 100;
  */
 export async function oldestDeadlineMs(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
 ): Promise<number | null> {
   const flat = await redis.zrange(keys.deadlines, 0, OLDEST_LOOKAHEAD - 1, 'WITHSCORES');
   if (flat.length === 0) return null;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis.js';
-import type { ArchiverKeys } from './queue.js';
+import type { RedisKeys } from './redis-keys.js';
 
 export type QuarantineEntry = {
   id: string;
@@ -128,7 +128,7 @@ export function withoutThumbnails(body: string): string {
  */
 export function createQuarantine(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   max: number,
   opts: QuarantineOptions = {},
 ) {

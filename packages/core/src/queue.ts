@@ -18,6 +18,7 @@ import { archiveJobId, storedJobData, type ArchiveJob } from './job.js';
 import { recordJobId } from './record-job.js';
 import type { BackfillSummary } from './backfill.js';
 import { deadlineOf, markerTtlSeconds, priorityOf } from './deadline.js';
+import type { RedisKeys } from './redis-keys.js';
 
 export type ArchiveQueue = Queue<ArchiveJobData, unknown, string>;
 export type RecordQueue = Queue<RecordJobData, unknown, string>;
@@ -74,36 +75,6 @@ export function recordJobRequest(data: RecordJobData): JobRequest<RecordJobData>
   return { name: RECORD_JOB, data, opts: { ...RECORD_JOB_OPTIONS, jobId: recordJobId(data) } };
 }
 
-/** Redis keys the archiver keeps beside BullMQ's, under the same prefix. */
-export function archiverKeys(prefix: string) {
-  const base = `${prefix}:${ARCHIVE_QUEUE}`;
-  return {
-    /** BullMQ's own hash for a job: exists while the job is in any state. */
-    job: (jobId: string) => `${base}:${jobId}`,
-    /** Set when a job ends (archived or recorded); outlives the job's removal. */
-    done: (jobId: string) => `${base}:done:${jobId}`,
-    /** Sorted set jobId → deadline (ms) of every unfinished job: the SLO gauge's source. */
-    deadlines: `${base}:deadlines`,
-    /**
-     * Hash jobId → the message identity of every job in `deadlines`, so the lost-job sweep
-     * can record a job whose own hash is gone (lost-jobs.ts).
-     */
-    identities: `${base}:identities`,
-    quarantine: `${prefix}:quarantine`,
-    quarantineBodies: `${prefix}:quarantine:bodies`,
-    /** Total bytes of the quarantine's entries, for QUARANTINE_MAX_BYTES. */
-    quarantineBytes: `${prefix}:quarantine:bytes`,
-    rate: (idInstance: string, method: string) => `${prefix}:rate:${idInstance}:${method}`,
-    penalty: (idInstance: string, method: string) => `${prefix}:penalty:${idInstance}:${method}`,
-    /** Hash idInstance → ms of the latest webhook or notification seen (last-seen.ts). */
-    lastSeen: `${prefix}:instances:last-seen`,
-    /** Hash idInstance → JSON of its latest readiness check (instance-check.ts). */
-    ready: `${prefix}:instances:ready`,
-  };
-}
-
-export type ArchiverKeys = ReturnType<typeof archiverKeys>;
-
 // KEYS: deadlines, identities, then per job its BullMQ hash and its done marker. ARGV: per
 // job its id, deadline and identity. A job neither queued nor finished gets its deadline and
 // identity indexed; returns 1 for those.
@@ -132,7 +103,7 @@ return claimed
  */
 export async function claimNewJobIds(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   jobs: Array<{ jobId: string; deadline: number; identity: string }>,
 ): Promise<Set<string>> {
   if (jobs.length === 0) return new Set();
@@ -186,7 +157,7 @@ export function defineQueueScripts(redis: RedisClient): QueueScriptsRedis {
 /** Records that a job ended, so a later duplicate is recognised after the job is removed. */
 export async function markDone(
   redis: RedisClient,
-  keys: ArchiverKeys,
+  keys: RedisKeys,
   jobId: string,
   status: string,
   deadlineMs: number,

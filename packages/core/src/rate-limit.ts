@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis.js';
-import type { ArchiverKeys } from './queue.js';
+import type { RedisKeys } from './redis-keys.js';
 
 /**
  * Spacing slightly wider than the documented budget: Green-API counts requests in a window
@@ -146,7 +146,7 @@ export function defineLimiterScripts(redis: RedisClient): LimiterRedis {
  */
 export type Acquired = { go: boolean; waitMs: number; slotAt: number; admission?: string };
 
-export function createRateLimiter(redis: RedisClient, keys: ArchiverKeys) {
+export function createRateLimiter(redis: RedisClient, keys: RedisKeys) {
   const r = defineLimiterScripts(redis);
   /** ADMIT's arguments for (instance, method) at `rps`: at most `limit` per `windowMs`. */
   const admitArgs = (idInstance: string, method: string, rps: number) => {

@@ -8,7 +8,7 @@ import {
 } from '@archiver/greenapi';
 import { archiveJobId, journalTypeWebhook } from './job.js';
 import { recordJobSchema, type JobSource, type RecordJobData } from './job-catalog.js';
-import { STATUS_CHAT, eventKey, objectKeys } from './keys.js';
+import { STATUS_CHAT, eventKey, objectKeys } from './object-keys.js';
 import { keepMessage, readKeptMessage } from './kept-message.js';
 import type { Received } from './sidecar.js';
 

@@ -5,7 +5,8 @@ import { deadlineOf } from '../src/deadline.js';
 import type { ArchiveJob } from '../src/job.js';
 import { keepMessage } from '../src/kept-message.js';
 import { createJobWriter } from '../src/job-writer.js';
-import { archiveJobRequest, archiverKeys, createArchiveQueue, markDone } from '../src/queue.js';
+import { archiveJobRequest, createArchiveQueue, markDone } from '../src/queue.js';
+import { redisKeys } from '../src/redis-keys.js';
 import './provided.js';
 
 const RETENTION_DAYS = 15;
@@ -21,7 +22,7 @@ afterAll(async () => {
 /** A writer on its own prefix, so tests in parallel never see each other's keys. */
 function setup() {
   const prefix = `jw-${randomUUID().slice(0, 8)}`;
-  const keys = archiverKeys(prefix);
+  const keys = redisKeys(prefix);
   const queue = createArchiveQueue(redis, prefix);
   const writer = createJobWriter({ redis, queue, keys, retentionDays: () => RETENTION_DAYS });
   return { keys, queue, writer };
@@ -97,7 +98,7 @@ describe('job writer (group commit)', () => {
     const writer = createJobWriter({
       redis: broken,
       queue,
-      keys: archiverKeys(prefix),
+      keys: redisKeys(prefix),
       retentionDays: () => RETENTION_DAYS,
     });
     const first = writer.write(job('FAILS'));

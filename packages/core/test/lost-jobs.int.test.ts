@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { archiverKeys, claimNewJobIds, markDone } from '../src/queue.js';
+import { claimNewJobIds, markDone } from '../src/queue.js';
+import { redisKeys } from '../src/redis-keys.js';
 import {
   encodeJobIdentity,
   findGoneJobs,
@@ -29,7 +30,7 @@ const identity = (claimedAt: number): JobIdentity => ({
   claimedAt,
 });
 
-async function gone(keys: ReturnType<typeof archiverKeys>): Promise<GoneJob[]> {
+async function gone(keys: ReturnType<typeof redisKeys>): Promise<GoneJob[]> {
   const found: GoneJob[] = [];
   for await (const g of findGoneJobs(redis, keys)) found.push(g);
   return found;
@@ -37,7 +38,7 @@ async function gone(keys: ReturnType<typeof archiverKeys>): Promise<GoneJob[]> {
 
 describe('the deadline index and the lost-job fence', () => {
   it('indexes an identity with each claim and drops it when the job ends', async () => {
-    const keys = archiverKeys(`lost-${randomUUID().slice(0, 8)}`);
+    const keys = redisKeys(`lost-${randomUUID().slice(0, 8)}`);
     const stored = encodeJobIdentity(identity(1_000_000));
     await claimNewJobIds(redis, keys, [{ jobId: '1101000001-a', deadline: 5, identity: stored }]);
     expect(await redis.hget(keys.identities, '1101000001-a')).toBe(stored);
@@ -47,7 +48,7 @@ describe('the deadline index and the lost-job fence', () => {
   });
 
   it('does not forget an entry claimed again since the sweep read it', async () => {
-    const keys = archiverKeys(`lost-${randomUUID().slice(0, 8)}`);
+    const keys = redisKeys(`lost-${randomUUID().slice(0, 8)}`);
     const jobId = '1101000001-b';
     const first = encodeJobIdentity(identity(1_000_000));
     await claimNewJobIds(redis, keys, [{ jobId, deadline: 5, identity: first }]);
@@ -68,7 +69,7 @@ describe('the deadline index and the lost-job fence', () => {
   });
 
   it('removes, without yielding, an entry whose job ended', async () => {
-    const keys = archiverKeys(`lost-${randomUUID().slice(0, 8)}`);
+    const keys = redisKeys(`lost-${randomUUID().slice(0, 8)}`);
     await redis.zadd(keys.deadlines, 5, '1101000001-c');
     await redis.set(keys.done('1101000001-c'), 'archived');
     const summary = { inFlight: 0, stale: 0 };
@@ -81,7 +82,7 @@ describe('the deadline index and the lost-job fence', () => {
   });
 
   it('leaves a gone job to the sweep: the SLO gauge skips its entry, never removes it', async () => {
-    const keys = archiverKeys(`lost-${randomUUID().slice(0, 8)}`);
+    const keys = redisKeys(`lost-${randomUUID().slice(0, 8)}`);
     await redis.zadd(keys.deadlines, 5, '1101000001-gone', 9, '1101000001-here');
     await redis.hset(keys.job('1101000001-here'), 'data', '{}');
     expect(await oldestDeadlineMs(redis, keys)).toBe(9);

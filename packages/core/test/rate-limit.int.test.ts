@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { archiverKeys } from '../src/queue.js';
+import { redisKeys } from '../src/redis-keys.js';
 import { createRateLimiter } from '../src/rate-limit.js';
 import { createRedis } from '../src/redis.js';
 import './provided.js';
@@ -13,7 +13,7 @@ afterEach(async () => {
 function setUp() {
   const redis = createRedis(inject('redisUrl'), 'worker');
   connections.push(redis);
-  const keys = archiverKeys(`limiter-${randomUUID().slice(0, 8)}`);
+  const keys = redisKeys(`limiter-${randomUUID().slice(0, 8)}`);
   const inflight = `${keys.rate('1101000001', 'downloadFile')}:inflight`;
   return { redis, limiter: createRateLimiter(redis, keys), inflight };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { claimNewJobIds, archiverKeys, markDone } from '../src/queue.js';
+import { claimNewJobIds, markDone } from '../src/queue.js';
+import { redisKeys } from '../src/redis-keys.js';
 import { createRateLimiter } from '../src/rate-limit.js';
 import { createRedis } from '../src/redis.js';
 import './provided.js';
@@ -17,7 +18,7 @@ describe("the archiver's Lua scripts", () => {
   it('are all usable at once, in the first tick, on an auto-pipelined connection', async () => {
     const redis = createRedis(inject('redisUrl'), 'worker', { enableAutoPipelining: true });
     connections.push(redis);
-    const keys = archiverKeys(`scripts-${randomUUID().slice(0, 8)}`);
+    const keys = redisKeys(`scripts-${randomUUID().slice(0, 8)}`);
     const limiter = createRateLimiter(redis, keys);
 
     const [slot, , claimed] = await Promise.all([

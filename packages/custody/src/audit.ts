@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sha256Hex } from './entry.js';
 import type { Written } from './recorder.js';
-import type { CustodyStore } from './s3.js';
+import type { CustodyStore } from './custody-store.js';
 
 /**
  * Who did what to the archive: every export, legal hold set or cleared, and every view or

@@ -1,10 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { sha256Hex } from './entry.js';
-import type { CustodyKeys } from './keys.js';
-import { sealKey } from './keys.js';
+import type { CustodyKeys } from './custody-keys.js';
+import { sealKey } from './custody-keys.js';
 import { parseSeal } from './seal.js';
-import type { CustodyStore } from './s3.js';
+import type { CustodyStore } from './custody-store.js';
 
 /** The end of the chain: the last seal stored, and the last stream id it sealed. */
 export const headSchema = z.object({

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { canonicalEntry, parseEntry, type CustodyEntry } from './entry.js';
-import type { CustodyKeys } from './keys.js';
+import type { CustodyKeys } from './custody-keys.js';
 
 export type PendingEntry = { id: string; entry: CustodyEntry; bytes: string };
 

@@ -1,10 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import { canonicalEntry, type CustodyEntry } from './entry.js';
 import { headFromBucket, readHead, readSealAt } from './head.js';
-import { sealKey, timestampKey, type CustodyKeys } from './keys.js';
+import { sealKey, timestampKey, type CustodyKeys } from './custody-keys.js';
 import { auditPath, leafHash, merkleRoot, type PathStep } from './merkle.js';
 import { entryLeaves } from './seal.js';
-import type { CustodyStore } from './s3.js';
+import type { CustodyStore } from './custody-store.js';
 
 /** Everything needed to check one object by hand with the public key alone (docs/custody.md). */
 export type CustodyProof = {

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
-import type { CustodyKeys } from './keys.js';
+import type { CustodyKeys } from './custody-keys.js';
 
 export const rescanNoteSchema = z.object({
   at: z.iso.datetime(),

@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Cluster, Redis } from 'ioredis';
-import type { CustodyKeys } from './keys.js';
+import type { CustodyKeys } from './custody-keys.js';
 import { createCustodyLog } from './log.js';
 import { addRescanNote, type RescanNote } from './rescan-note.js';
-import type { CustodyStore } from './s3.js';
+import type { CustodyStore } from './custody-store.js';
 import { loadPublicKey, type SealSigner } from './signing.js';
 import type { CustodyVerifyProgress } from './verify/verify-custody.js';
 import { verifyCustody } from './verify/verify-custody.js';

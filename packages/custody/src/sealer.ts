@@ -1,13 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 import { sha256Hex } from './entry.js';
 import { headFromBucket, readHead, readSealAt, type ChainHead } from './head.js';
-import { sealKey, timestampKey, type CustodyKeys } from './keys.js';
+import { sealKey, timestampKey, type CustodyKeys } from './custody-keys.js';
 import { acquireSealLock } from './lock.js';
 import { nextStreamId, type CustodyLog } from './log.js';
 import { readRescanNote } from './rescan-note.js';
 import { buildSeal, type SealStatement } from './seal.js';
 import type { SealSigner } from './signing.js';
-import type { CustodyStore } from './s3.js';
+import type { CustodyStore } from './custody-store.js';
 
 export type Timestamper = (root: Buffer) => Promise<Buffer>;
 

@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import type { TestkitProvided } from './provided.js';
 import { startRedis } from './services/redis.js';
-import { startS3 } from './services/s3.js';
+import { startS3 } from './services/s3-service.js';
 
 /**
  * Vitest globalSetup for the int project: one Redis and one S3 for the whole run, handed to

@@ -22,5 +22,5 @@ export {
   type S3Service,
   type StartS3Options,
   type MultipartUploadInfo,
-} from './services/s3.js';
+} from './services/s3-service.js';
 export { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from './services/s3rver-local.js';

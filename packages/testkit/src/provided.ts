@@ -1,4 +1,4 @@
-import type { S3Connection } from './services/s3.js';
+import type { S3Connection } from './services/s3-service.js';
 // Pulls vitest into the program; without it tsc rejects the augmentation below (TS2664).
 import type {} from 'vitest';
 

@@ -7,7 +7,7 @@ import {
   objectKeys,
   readArchiveJob,
   type ArchiveJobData,
-  type ArchiverKeys,
+  type RedisKeys,
   type Config,
   type InstanceConfig,
   type Metrics,
@@ -17,7 +17,7 @@ import {
 import { classifyError, type GreenApiClient } from '@archiver/greenapi';
 import { openDownload } from '../download.js';
 import type { HostGuard } from '../download-hosts.js';
-import type { ObjectStore } from '../storage/s3.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import {
   INSTANCE_PAUSE_MS,
   archivedSidecar,
@@ -40,7 +40,7 @@ export type ArchiveDeps = {
   store: ObjectStore;
   limiter: RateLimiter;
   redis: RedisClient;
-  keys: ArchiverKeys;
+  keys: RedisKeys;
   guard: HostGuard;
   metrics: Metrics;
   logger: Logger;

@@ -5,7 +5,7 @@ import {
   instanceCheckRequestSchema,
   problemsOf,
   saveReadiness,
-  type ArchiverKeys,
+  type RedisKeys,
   type InstanceConfig,
   type LastSeen,
   type RateLimiter,
@@ -19,7 +19,7 @@ export type CheckProcessorDeps = {
   limiter: RateLimiter;
   lastSeen: LastSeen;
   redis: RedisClient;
-  keys: ArchiverKeys;
+  keys: RedisKeys;
   webhookUrl: string | undefined;
   logger: Logger;
 };

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { errorName, httpStatus, isNotFound } from './s3-errors.js';
-import type { WrittenObject } from './s3.js';
+import type { WrittenObject } from './object-store.js';
 
 /**
  * How a record is kept write-once. `conditional`: S3 itself refuses to overwrite

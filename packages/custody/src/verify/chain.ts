@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { canonicalEntry, sha256Hex } from '../entry.js';
-import { custodyPrefix, parseSealKey } from '../keys.js';
+import { custodyPrefix, parseSealKey } from '../custody-keys.js';
 import { leafHash, merkleRoot } from '../merkle.js';
 import { parseSeal } from '../seal.js';
 import { keyIdOf, verifyStatement } from '../signing.js';
-import type { CustodyStore } from '../s3.js';
+import type { CustodyStore } from '../custody-store.js';
 import type { CustodyFinding } from './findings.js';
 import { listObjects } from './listing.js';
 import type { Partitions } from './partitions.js';

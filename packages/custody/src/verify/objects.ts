@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parseSealKey } from '../keys.js';
+import { parseSealKey } from '../custody-keys.js';
 import type { CustodyFinding } from './findings.js';
 import { listObjects } from './listing.js';
 import type { Partitions } from './partitions.js';

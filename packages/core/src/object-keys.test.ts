@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chatDayFolder, eventKey, messageFolder, objectKeys, safeSegment } from './keys.js';
+import { chatDayFolder, eventKey, messageFolder, objectKeys, safeSegment } from './object-keys.js';
 
 const base = {
   prefix: 'archive/',

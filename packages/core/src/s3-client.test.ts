@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { createS3Client } from './s3.js';
+import { createS3Client } from './s3-client.js';
 
 describe('S3 client', () => {
   it('gives up on an S3 that accepts a connection and never answers', async () => {
