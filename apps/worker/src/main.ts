@@ -36,30 +36,25 @@ async function main() {
     load: () => loadConfig(process.env, 'worker'),
     logger,
   });
-  const running = await startWorker(config, logger, { telemetry: telemetry?.bullmq, registry });
   const watcher = watchInstances(registry, {
     file: instancesFile(process.env),
     logger,
     readFile: (path) => readFileSync(path, 'utf8'),
   });
-  logger.info(
-    {
-      metricsPort: running.port,
-      concurrency: config.workerConcurrency,
-      tracing: Boolean(telemetry),
-    },
-    'worker started',
-  );
-
+  // Workers take jobs before startWorker resolves, so the signal handlers go in first: a
+  // SIGTERM during start-up (a rollout) waits for the start, then drains what it took.
+  const starting = startWorker(config, logger, { telemetry: telemetry?.bullmq, registry });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: finishing in-flight jobs');
-    watcher.close();
-    running
-      .stop()
-      .then(() => telemetry?.shutdown())
+    starting
+      .then(async (running) => {
+        watcher.close();
+        await running.stop();
+        await telemetry?.shutdown();
+      })
       .then(
         () => {
           logger.info('stopped');
@@ -74,6 +69,17 @@ async function main() {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+
+  const running = await starting;
+  if (stopping) return;
+  logger.info(
+    {
+      metricsPort: running.port,
+      concurrency: config.workerConcurrency,
+      tracing: Boolean(telemetry),
+    },
+    'worker started',
+  );
 }
 
 main().catch((err: unknown) => {
