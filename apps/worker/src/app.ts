@@ -230,6 +230,7 @@ export async function startWorker(
     if (change.added.length + change.removed.length === 0) return;
     const ids = next.instances.map((i) => i.idInstance);
     await backfillWorker.schedule(next.instances);
+    await statusesWorker.schedule(next.instances);
     await checkWorker.schedule(ids);
   });
   await custody.start();

@@ -12,7 +12,10 @@ import {
 } from '@archiver/core';
 import { createReadStatusesProcessor } from './jobs/read-statuses.js';
 
-export type RunningStatusesWorker = { close(): Promise<void> };
+export type RunningStatusesWorker = {
+  schedule(instances: Config['instances']): Promise<void>;
+  close(): Promise<void>;
+};
 
 /**
  * Reads statuses on a schedule (docs/conversation.md §7): (re)declares one BullMQ job
@@ -30,15 +33,14 @@ export async function startStatusesWorker(deps: {
   const log = deps.logger.child({ component: 'statuses-worker' });
   const queue = createStatusesQueue(deps.connection, deps.prefix);
   queue.on('error', (err) => log.warn({ err }, 'statuses queue error'));
-  const { scheduled, removed } = await scheduleStatuses(
-    queue,
-    deps.config.instances,
-    deps.config.statuses,
-  );
-  log.info(
-    { scheduled, removed, ...deps.config.statuses },
-    scheduled.length > 0 ? 'statuses scheduled' : 'statuses off',
-  );
+  const schedule = async (instances: Config['instances']) => {
+    const { scheduled, removed } = await scheduleStatuses(queue, instances, deps.config.statuses);
+    log.info(
+      { scheduled: scheduled.length, removed: removed.length, ...deps.config.statuses },
+      scheduled.length > 0 ? 'statuses scheduled' : 'statuses off',
+    );
+  };
+  await schedule(deps.config.instances);
   const worker = new Worker(STATUSES_QUEUE, createReadStatusesProcessor(deps.reader), {
     connection: deps.connection,
     prefix: deps.prefix,
@@ -52,6 +54,8 @@ export async function startStatusesWorker(deps: {
     log.debug({ jobId: job.id, ...summary }, 'statuses read completed');
   });
   return {
+    /** (Re)declares the schedulers for these instances, removing the others' (a reload). */
+    schedule,
     async close() {
       await worker.close();
       await queue.close();
