@@ -18,3 +18,4 @@ export * from './verify/findings.js';
 export * from './verify/verify-custody.js';
 export * from './rescan.js';
 export * from './audit.js';
+export * from './status.js';
