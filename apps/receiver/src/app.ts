@@ -12,6 +12,8 @@ import type {
 } from '@archiver/core';
 import { createWebhookAuth, type WebhookAuth } from './auth.js';
 import { ADMIN_PATH, createAdminRouter } from './routes/admin.js';
+import { REVIEW_PATH } from './review/pages.js';
+import { createReviewRouter, type ReviewDeps } from './review/router.js';
 import { createWebhookHandler } from './routes/greenapi-webhook.js';
 import { RESPONSES, send } from './responses.js';
 import { createMetricsRoute, createReadyz, healthz } from './routes/ops.js';
@@ -26,6 +28,7 @@ export type AppDeps = {
     | 'allowUnauthenticatedWebhooks'
     | 'webhookBodyLimitBytes'
     | 'admin'
+    | 'review'
   >;
   logger: Logger;
   /** Only PING is used (readiness); webhooks reach Redis through `ingest`. */
@@ -45,6 +48,8 @@ export type AppDeps = {
   ingestTimeoutMs?: number;
   /** Default 1000 ms. */
   readyTimeoutMs?: number;
+  /** The review page's S3, custody and audit side (wiring.ts); used when `config.review` is set. */
+  review?: Omit<ReviewDeps, 'credentials' | 'logger'>;
 };
 
 /**
@@ -74,6 +79,15 @@ export function createApp(deps: AppDeps): RequestListener {
   app.get('/metrics', createMetricsRoute(deps));
   // Unset credentials: no dashboard at all (404), rather than an open one.
   if (config.admin) app.use(ADMIN_PATH, ...createAdminRouter(deps.queue, config.admin));
+  // The same for the review page: no credentials, no page.
+  if (config.review) {
+    const review = createReviewRouter({
+      ...deps.review,
+      credentials: config.review,
+      logger: deps.logger.child({ component: 'review' }),
+    });
+    app.use(REVIEW_PATH, review);
+  }
 
   app.use(errorHandler(deps.logger));
 

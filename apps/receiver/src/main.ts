@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const server = await listen(app, config.port);
   const url = listenUrl(server);
   logger.info(
-    { url, instances: config.instances.length, admin: !!config.admin },
+    { url, instances: config.instances.length, admin: !!config.admin, review: !!config.review },
     'receiver listening',
   );
 

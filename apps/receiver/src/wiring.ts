@@ -5,11 +5,21 @@ import {
   createLastSeen,
   createMetrics,
   createRedis,
+  createS3Client,
   reportQuarantineDrops,
   type Config,
   type Metrics,
   type InstanceRegistry,
+  type RedisClient,
 } from '@archiver/core';
+import {
+  createCustodyLog,
+  createCustodyStore,
+  custodyKeys,
+  custodyRecorder,
+  writeAuditRecord,
+} from '@archiver/custody';
+import type { AppDeps } from './app.js';
 import { watchRedis } from './redis-events.js';
 
 /**
@@ -38,6 +48,7 @@ export function createReceiverServices(
 
   return {
     redis,
+    review: createReviewServices(config, redis),
     keys,
     queue,
     recordQueue,
@@ -55,3 +66,28 @@ export function createReceiverServices(
 }
 
 export type ReceiverServices = ReturnType<typeof createReceiverServices>;
+
+/**
+ * What the review page reads: the bucket through core's S3 client (the worker's settings),
+ * and the custody log's seals and unsealed entries. No S3 config: the page says so.
+ */
+function createReviewServices(config: Config, redis: RedisClient): AppDeps['review'] {
+  if (!config.review || !config.s3) return {};
+  const s3 = createS3Client(config.s3);
+  const store = createCustodyStore(s3, config.s3);
+  const keys = custodyKeys(config.queuePrefix);
+  // As the worker does: entries only while custody is on (docs/custody.md §2).
+  const onWritten = config.custody.signingKey
+    ? custodyRecorder(createCustodyLog(redis, keys))
+    : undefined;
+  return {
+    bucket: { s3, bucket: config.s3.bucket, prefix: config.s3.prefix },
+    custody: {
+      store,
+      redis,
+      keys,
+      intervalMs: config.custody.intervalMinutes * 60_000,
+    },
+    audit: (record) => writeAuditRecord({ store, onWritten }, record),
+  };
+}

@@ -139,6 +139,15 @@ describe('loadConfig', () => {
     expect(problems({ ...worker, ADMIN_USER: 'ops' }, 'worker')).toEqual([
       expect.stringMatching(/^ADMIN_USER and ADMIN_PASSWORD/),
     ]);
+    const halves: Array<Record<string, string>> = [
+      { REVIEW_USER: 'officer' },
+      { REVIEW_PASSWORD: 'review-password-1' },
+    ];
+    for (const one of halves) {
+      expect(problems({ ...worker, ...one }, 'worker')).toEqual([
+        expect.stringMatching(/^REVIEW_USER and REVIEW_PASSWORD: set both/),
+      ]);
+    }
     expect(problems({ ...worker, S3_OBJECT_LOCK_MODE: 'COMPLIANCE' }, 'worker')).toEqual([
       expect.stringMatching(/^S3_OBJECT_LOCK_DAYS/),
     ]);

@@ -85,6 +85,9 @@ export const envSchema = z.object({
   INSTANCE_CHECK_INTERVAL_MINUTES: nonNegativeInt.default(15),
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
+  /** The review page's credentials (`/review`, HTTP basic auth): both or neither. */
+  REVIEW_USER: z.string().min(1).optional(),
+  REVIEW_PASSWORD: z.string().min(1).optional(),
   /**
    * The dashboard changes nothing unless this is `false`; even then it never empties,
    * obliterates or cleans a queue (apps/receiver/src/routes/admin-guard.ts).
@@ -173,6 +176,8 @@ export const configSchema = z.object({
   /** INSTANCE_CHECK_INTERVAL_MINUTES; 0: no scheduled checks. */
   instanceCheckIntervalMinutes: z.number(),
   admin: z.object({ user: z.string(), password: z.string(), readOnly: z.boolean() }).optional(),
+  /** Unset: no review page (404). */
+  review: z.object({ user: z.string(), password: z.string() }).optional(),
   logLevel: envSchema.shape.LOG_LEVEL.unwrap(),
   webhookBodyLimitBytes: z.number(),
   shutdownTimeoutMs: z.number(),
@@ -228,6 +233,11 @@ function hasHashTag(prefix: string): boolean {
 function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: string[]) {
   if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     problems.push('ADMIN_USER and ADMIN_PASSWORD: set both to enable the dashboard, or neither');
+  }
+  if ((e.REVIEW_USER === undefined) !== (e.REVIEW_PASSWORD === undefined)) {
+    problems.push(
+      'REVIEW_USER and REVIEW_PASSWORD: set both to enable the review page, or neither',
+    );
   }
   if (e.S3_OBJECT_LOCK_MODE && !e.S3_OBJECT_LOCK_DAYS) {
     problems.push('S3_OBJECT_LOCK_DAYS: required when S3_OBJECT_LOCK_MODE is set');
@@ -363,6 +373,10 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
       e.ADMIN_USER && e.ADMIN_PASSWORD
         ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD, readOnly: e.ADMIN_READ_ONLY }
         : undefined,
+    review:
+      e.REVIEW_USER && e.REVIEW_PASSWORD
+        ? { user: e.REVIEW_USER, password: e.REVIEW_PASSWORD }
+        : undefined,
     logLevel: e.LOG_LEVEL,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -377,6 +391,7 @@ export function configSecrets(config: Config): string[] {
   return [
     config.webhookToken,
     config.admin?.password,
+    config.review?.password,
     config.custody.signingKey,
     ...config.instances.flatMap((i) => [i.apiTokenInstance, i.webhookToken]),
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createLogger, loadConfig, readArchiveJob, type Ingest } from '@archiver/core';
 import { vi } from 'vitest';
-import { createApp, WEBHOOK_PATH } from '../../src/app.js';
+import { createApp, WEBHOOK_PATH, type AppDeps } from '../../src/app.js';
 import { listen, listenUrl } from '../../src/server.js';
 import { createReceiverServices } from '../../src/wiring.js';
 import { INSTANCES, TOKENS } from './fixtures.js';
@@ -15,6 +15,8 @@ export type HarnessOptions = {
   waitForRedis?: boolean;
   /** Wraps the real ingest, e.g. to hold a request in flight. */
   wrapIngest?: (ingest: Ingest) => Ingest;
+  /** Review-page dependencies on top of the wired ones (an audit sink, an export). */
+  review?: AppDeps['review'];
 };
 
 /**
@@ -44,7 +46,15 @@ export async function startReceiver(opts: HarnessOptions) {
   const services = createReceiverServices(config, logger);
   const { redis, queue, keys, quarantine, metrics } = services;
   const ingest = opts.wrapIngest ? opts.wrapIngest(services.ingest) : services.ingest;
-  const app = createApp({ config, logger, redis, queue, ingest, metrics });
+  const app = createApp({
+    config,
+    logger,
+    redis,
+    queue,
+    ingest,
+    metrics,
+    review: { ...services.review, ...opts.review },
+  });
   // The producer connection refuses commands until it is connected (no offline queue).
   if (opts.waitForRedis !== false) {
     await vi.waitFor(() => redis.ping(), { timeout: 10_000, interval: 20 });
