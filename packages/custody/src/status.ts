@@ -1,9 +1,9 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Cluster, Redis } from 'ioredis';
 import { headFromBucket, readHead, readSealAt } from './head.js';
-import { sealKey, type CustodyKeys } from './keys.js';
+import { sealKey, type CustodyKeys } from './custody-keys.js';
 import { createCustodyLog } from './log.js';
-import { isNotFound, type CustodyStore } from './s3.js';
+import { isNotFound, type CustodyStore } from './custody-store.js';
 
 /**
  * The custody status of a few objects (one chat's day on the review page), without reading
