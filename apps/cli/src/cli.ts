@@ -74,6 +74,18 @@ export async function runCli(
     io.out.write(command.help);
     return EXIT.ok;
   }
+  if (typeof run === 'object') {
+    // Needs neither the configuration nor a connection (verify --export: the zip alone).
+    try {
+      return await run.offline(io);
+    } catch (err) {
+      if (err instanceof UsageError) return usageFailure(io, command, err);
+      io.err.write(
+        `archiver ${name} failed: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      return EXIT.failed;
+    }
+  }
 
   let config: Config;
   try {

@@ -12,6 +12,11 @@ import {
   loadConfig,
   objectKeys,
   jobFromWebhook,
+  receivedOf,
+  recordJobFromEvent,
+  recordJobFromMessage,
+  recordKey,
+  readKeptMessage,
   type ArchiveJob,
   type Sidecar,
 } from '@archiver/core';
@@ -346,4 +351,57 @@ export function parseCsv(text: string): string[][] {
   }
   if (field !== '' || row.length > 0) rows.push([...row, field]);
   return rows;
+}
+
+/** Records as the worker writes them (docs/conversation.md §2, §3), from the corpus' bodies. */
+export async function putRecords(ctx: TestContext, bodies: unknown[]) {
+  for (const body of bodies) {
+    const text = JSON.stringify(body);
+    const c = classifyWebhook(JSON.parse(text));
+    const received = receivedOf(text, true);
+    if (c.kind === 'message') {
+      const d = recordJobFromMessage(c.webhook, JSON.parse(text), 'whatsapp', 'webhook', received);
+      await putJson(ctx, recordKey(ctx.s3Prefix, d), {
+        status: 'recorded',
+        idInstance: d.idInstance,
+        chatId: d.chatId,
+        idMessage: d.idMessage,
+        kind: d.kind,
+        typeWebhook: d.typeWebhook,
+        typeMessage: d.typeMessage,
+        timestamp: d.timestamp,
+        stanzaId: d.stanzaId,
+        attempts: 1,
+        source: d.source,
+        recordedAt: new Date().toISOString(),
+        received,
+        message: readKeptMessage(d.message),
+      });
+    } else if (c.kind === 'event') {
+      const d = recordJobFromEvent(
+        c.event,
+        JSON.parse(text),
+        c.chatId,
+        'whatsapp',
+        'webhook',
+        received,
+      );
+      await putJson(ctx, recordKey(ctx.s3Prefix, d), {
+        record: 'event',
+        idInstance: d.idInstance,
+        kind: d.kind,
+        typeWebhook: d.typeWebhook,
+        timestamp: d.timestamp,
+        timestampFrom: d.timestampFrom,
+        chatId: d.chatId,
+        idMessage: d.idMessage,
+        source: d.source,
+        recordedAt: new Date().toISOString(),
+        received,
+        message: readKeptMessage(d.message),
+      });
+    } else {
+      throw new Error(`corpus body is not a record: ${c.kind}`);
+    }
+  }
 }

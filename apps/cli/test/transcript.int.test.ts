@@ -1,78 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyWebhook } from '@archiver/greenapi';
-import {
-  receivedOf,
-  recordJobFromEvent,
-  recordJobFromMessage,
-  recordKey,
-  readKeptMessage,
-} from '@archiver/core';
 import { conversationCorpus } from '@archiver/testkit';
 import { runCli } from '../src/cli.js';
 import {
   createContext,
   envOf,
   putArchived,
-  putJson,
+  putRecords,
   seconds,
   WA,
   type TestContext,
 } from './helpers.js';
 
 const CHAT = '71234567890@c.us';
-
-/** Records as the worker writes them (docs/conversation.md §2, §3), from the corpus' bodies. */
-async function putRecords(ctx: TestContext, bodies: unknown[]) {
-  for (const body of bodies) {
-    const text = JSON.stringify(body);
-    const c = classifyWebhook(JSON.parse(text));
-    const received = receivedOf(text, true);
-    if (c.kind === 'message') {
-      const d = recordJobFromMessage(c.webhook, JSON.parse(text), 'whatsapp', 'webhook', received);
-      await putJson(ctx, recordKey(ctx.s3Prefix, d), {
-        status: 'recorded',
-        idInstance: d.idInstance,
-        chatId: d.chatId,
-        idMessage: d.idMessage,
-        kind: d.kind,
-        typeWebhook: d.typeWebhook,
-        typeMessage: d.typeMessage,
-        timestamp: d.timestamp,
-        stanzaId: d.stanzaId,
-        attempts: 1,
-        source: d.source,
-        recordedAt: new Date().toISOString(),
-        received,
-        message: readKeptMessage(d.message),
-      });
-    } else if (c.kind === 'event') {
-      const d = recordJobFromEvent(
-        c.event,
-        JSON.parse(text),
-        c.chatId,
-        'whatsapp',
-        'webhook',
-        received,
-      );
-      await putJson(ctx, recordKey(ctx.s3Prefix, d), {
-        record: 'event',
-        idInstance: d.idInstance,
-        kind: d.kind,
-        typeWebhook: d.typeWebhook,
-        timestamp: d.timestamp,
-        timestampFrom: d.timestampFrom,
-        chatId: d.chatId,
-        idMessage: d.idMessage,
-        source: d.source,
-        recordedAt: new Date().toISOString(),
-        received,
-        message: readKeptMessage(d.message),
-      });
-    } else {
-      throw new Error(`corpus body is not a record: ${c.kind}`);
-    }
-  }
-}
 
 describe('archiver transcript', () => {
   let ctx: TestContext;

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { CliDeps } from '../deps.js';
 
 export const EXIT = {
@@ -12,6 +13,11 @@ export const EXIT = {
 
 export type CommandRun = (deps: CliDeps) => Promise<number>;
 
+/** A run that needs no configuration, Redis or S3 (`verify --export`). */
+export type OfflineRun = {
+  offline(io: { out: Writable; err: Writable }): Promise<number>;
+};
+
 export type Command = {
   name: string;
   /** One line for `archiver --help`. */
@@ -19,7 +25,7 @@ export type Command = {
   /** The command's own `--help`. */
   help: string;
   /** Parses the arguments after the command name; throws UsageError. */
-  parse(argv: string[]): CommandRun | 'help';
+  parse(argv: string[]): CommandRun | OfflineRun | 'help';
 };
 
 export function writeJson(deps: Pick<CliDeps, 'out'>, value: unknown): void {

@@ -1,4 +1,5 @@
 import { backfillCommand } from './backfill.js';
+import { exportCommand } from './export.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { instancesCommand } from './instances.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   sealCommand,
   proveCommand,
   transcriptCommand,
+  exportCommand,
   instancesCommand,
   doctorCommand,
 ];

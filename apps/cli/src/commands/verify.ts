@@ -2,6 +2,7 @@ import type { Sidecar } from '@archiver/core';
 import {
   custodyKeys,
   describeCustodyFinding,
+  loadPublicKey,
   verifyCustody,
   type CustodyVerifyResult,
 } from '@archiver/custody';
@@ -19,7 +20,10 @@ import {
   readSidecar,
   type SidecarKey,
 } from '../sidecars.js';
-import { EXIT, type Command } from './command.js';
+import { EXIT, type Command, type OfflineRun } from './command.js';
+import { readFileSync } from 'node:fs';
+import { describeExportFinding, verifyExport } from '@archiver/export';
+import { UsageError } from '../args.js';
 
 export type VerifyOptions = DayRange & {
   instance?: string;
@@ -243,6 +247,31 @@ export function formatVerify(r: VerifyResult, custody?: CustodyVerifyResult): st
   return `${lines.join('\n')}\n`;
 }
 
+function verifyExportRun(file: string, keyFile: string | undefined): OfflineRun {
+  if (keyFile === undefined) throw new UsageError('--export needs --public-key FILE');
+  return {
+    async offline(io) {
+      let publicKey;
+      try {
+        publicKey = loadPublicKey(readFileSync(keyFile, 'utf8'));
+      } catch (err) {
+        throw new UsageError(`--public-key: ${(err as Error).message}`);
+      }
+      io.err.write(`verifying export ${file}\n`);
+      const r = await verifyExport(file, publicKey);
+      const lines = [
+        `Entries: ${r.files} checked against manifest.json`,
+        `Proofs: ${r.proofs} of ${r.manifest?.objects.length ?? 0} archived objects proved against their seals`,
+        `Breaches: ${r.findings.length}`,
+      ];
+      if (r.findings.length > 0) lines.push('', ...r.findings.map(describeExportFinding));
+      lines.push('', r.findings.length > 0 ? 'FAILED' : 'OK');
+      io.out.write(`${lines.join('\n')}\n`);
+      return r.findings.length > 0 ? EXIT.findings : EXIT.ok;
+    },
+  };
+}
+
 function describeFinding(f: VerifyFinding): string {
   switch (f.problem) {
     case 'mismatch': {
@@ -267,6 +296,7 @@ function describeFinding(f: VerifyFinding): string {
 
 const HELP = `Usage: archiver verify [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--instance ID] [--concurrency N]
                        [--public-key FILE]
+       archiver verify --export FILE.zip --public-key FILE
 
 Reads every sidecar (message.json) and, for each archived file, streams the object from S3
 and compares its SHA-256 and size with the sidecar. With the seals' public key
@@ -277,7 +307,13 @@ size; every object older than SEAL_INTERVAL_MINUTES is in some seal. Exit code 1
 file is changed or missing, a sidecar cannot be read, or custody is breached; each breach
 is named.
 
+With --export FILE.zip (and --public-key FILE) it checks an export made by \`archiver export\`
+instead, without Redis or the bucket: every entry's SHA-256 against manifest.json, nothing
+unlisted, and every archived object's custody proof (its sealed entry names these bytes,
+the Merkle path reaches the seal's root, the seal is signed by the key).
+
 Options:
+  --export FILE      check this export zip instead of the bucket (needs --public-key)
   --since DATE       first UTC day of the message timestamp (inclusive)
   --until DATE       last UTC day of the message timestamp (inclusive)
   --instance ID      only this idInstance
@@ -298,8 +334,10 @@ export const verifyCommand: Command = {
       instance: { type: 'string' },
       concurrency: { type: 'string' },
       'public-key': { type: 'string' },
+      export: { type: 'string' },
     });
     if (values.help) return 'help';
+    if (values.export !== undefined) return verifyExportRun(values.export, values['public-key']);
     const opts: VerifyOptions = {
       ...dayRange(parseDay('since', values.since), parseDay('until', values.until)),
       instance: instanceId('instance', values.instance),
