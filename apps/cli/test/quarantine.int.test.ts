@@ -57,7 +57,7 @@ describe('archiver quarantine', () => {
   async function quarantineBody(body: Record<string, unknown>): Promise<string> {
     const text = JSON.stringify(body);
     const result = await ingest(body, text, 'webhook');
-    if (result.outcome !== 'quarantined') {
+    if (result.outcome !== 'quarantined' || result.quarantineId === undefined) {
       throw new Error(`expected quarantine, got ${result.outcome}`);
     }
     return result.quarantineId;

@@ -99,17 +99,9 @@ export async function replayQuarantine(
       case 'ignored':
         await quarantine.remove(id);
         return { id, outcome: 'ignored', typeWebhook: result.typeWebhook };
-      case 'quarantined': {
-        // Keep the original unless the quarantine's cap evicted it to make room for the copy.
-        const originalKept = (await quarantine.get(id)) !== undefined;
-        if (originalKept) await quarantine.remove(result.quarantineId);
-        return {
-          id,
-          outcome: 'quarantined',
-          reason: result.reason,
-          keptId: originalKept ? id : result.quarantineId,
-        };
-      }
+      case 'quarantined':
+        // Ingest keeps a replayed body where it is (no copy): the entry stays as it was.
+        return { id, outcome: 'quarantined', reason: result.reason, keptId: id };
     }
   }
 }

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import {
   createIngestor,
+  instanceMap,
   readArchiveJob,
   readRecordJob,
   type ArchiveJobData,
@@ -82,7 +83,8 @@ const messageBody = fc
 const eventBody = fc
   .tuple(
     fc.constantFrom(...OTHER_WEBHOOK_TYPES),
-    fc.integer({ min: 1, max: 99_999_999 }),
+    // Configured instances only: ingest quarantines the bodies of any other.
+    fc.constantFrom(1101000001, 3100000000),
     fc.option(fc.integer({ min: 0, max: 4_000_000_000 })),
     fc.option(fc.string({ minLength: 1, maxLength: 30 })),
     payload,
@@ -115,7 +117,15 @@ function capture() {
     },
   } as unknown as RecordJobWriter;
   const quarantine = { add: () => Promise.resolve('q') } as unknown as Quarantine;
-  const ingest = createIngestor({ writer, records, quarantine, instances: new Map() });
+  const instances = instanceMap(
+    ['1101000001', '3100000000'].map((idInstance) => ({
+      idInstance,
+      apiTokenInstance: 'api-token-instance-secret',
+      apiUrl: 'https://api.green-api.com',
+      delivery: 'webhook' as const,
+    })),
+  );
+  const ingest = createIngestor({ writer, records, quarantine, instances });
   return { ingest, jobs };
 }
 
