@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { instanceMap } from '@archiver/core';
 import type {
   ArchiveQueue,
   Config,
@@ -61,6 +62,7 @@ export type AppDeps = {
  */
 export function createApp(deps: AppDeps): RequestListener {
   const { config } = deps;
+  const configured = instanceMap(config.instances);
   const handleWebhook = createWebhookHandler({
     ingest: deps.ingest,
     auth: config.allowUnauthenticatedWebhooks ? undefined : reloadableAuth(config, deps.registry),
@@ -69,6 +71,12 @@ export function createApp(deps: AppDeps): RequestListener {
     logger: deps.logger,
     ingestTimeoutMs: deps.ingestTimeoutMs ?? 1000,
     lastSeen: deps.lastSeen,
+    // Configured ids only (the reloaded set when there is one), so a sender cannot make a
+    // new time series per request.
+    instanceLabel: (id) => {
+      const known = deps.registry?.current ?? configured;
+      return id !== undefined && known.has(id) ? id : 'unknown';
+    },
   });
   const app = express();
   // Nothing here benefits from ETags, and computing one costs a hash of every body.

@@ -74,7 +74,8 @@ export function createWebhookAuth(opts: {
           ? { ok: true }
           : { ok: false, reason: 'other_instance' };
       }
-      // An instance this receiver was not told about: only the global token vouches for it.
+      // An instance this receiver was not told about: only the global token vouches for the
+      // sender, and ingest then quarantines the body instead of making a job of it.
       return globalDigest && timingSafeEqual(presented, globalDigest)
         ? { ok: true }
         : { ok: false, reason: 'unknown_instance' };

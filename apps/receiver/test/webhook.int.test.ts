@@ -262,12 +262,13 @@ describe('token forms', () => {
     expect(await receiver.jobs()).toHaveLength(1);
   });
 
-  it('accepts the global token for an instance not configured here', async () => {
+  it('answers the global token for an instance not configured here, and quarantines the body', async () => {
     expect(
       (await receiver.post(whatsappDocument({ idInstance: 1234567 }), { token: TOKENS.global }))
         .status,
     ).toBe(200);
-    expect((await receiver.files())[0]?.idInstance).toBe('1234567');
+    expect(await receiver.jobs()).toHaveLength(0);
+    expect((await receiver.quarantine.list())[0]?.idInstance).toBe('1234567');
   });
 });
 

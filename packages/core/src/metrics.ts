@@ -8,6 +8,16 @@ import { readReadiness } from './instance-readiness.js';
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /**
+ * The `instance` label for an id taken from a request: the id when it is a configured
+ * instance, else `unknown`, so a sender cannot make a new time series per request.
+ */
+export function instanceLabeller(instances: Iterable<{ idInstance: string }>) {
+  const known = new Set([...instances].map((i) => i.idInstance));
+  return (idInstance: string | undefined): string =>
+    idInstance !== undefined && known.has(idInstance) ? idInstance : 'unknown';
+}
+
+/**
  * What a process does with a body the quarantine dropped: count it by cap and log it (without
  * the body, which may hold anything). Late-bound, since the metrics are built after the
  * ingest path they watch.

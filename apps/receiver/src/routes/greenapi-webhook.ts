@@ -17,6 +17,8 @@ export type WebhookRouteDeps = {
   ingestTimeoutMs: number;
   /** Notes each instance's latest webhook, for `archiver doctor`. */
   lastSeen?: LastSeen;
+  /** A body's idInstance as a metric label: configured ids only, else `unknown`. */
+  instanceLabel: (idInstance: string | undefined) => string;
 };
 
 type Outcome =
@@ -80,7 +82,7 @@ export function createWebhookHandler(deps: WebhookRouteDeps) {
         return answer(res, RESPONSES.unauthorized, 'unknown', 'unauthorized');
       }
     }
-    deps.metrics.webhooksByInstance.inc({ instance: idInstance ?? 'unknown' });
+    deps.metrics.webhooksByInstance.inc({ instance: deps.instanceLabel(idInstance) });
     const type = typeLabel(parsed);
 
     let result: IngestOutcome;
