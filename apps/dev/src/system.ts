@@ -87,6 +87,7 @@ export async function startSystem(settings: DevSettings, logger: Logger): Promis
       createApp({ config: receiverConfig, logger: receiverLogger, ...services }),
       receiverConfig.port,
       '127.0.0.1',
+      receiverConfig.http,
     );
     parts.push({ name: 'receiver', stop: () => closeGracefully(server, RECEIVER_GRACE_MS) });
 

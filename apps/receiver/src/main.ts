@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   // Started even while Redis is down: /healthz answers, /readyz and webhooks say 503.
   const services = createReceiverServices(config, logger, telemetry?.bullmq, registry);
   const app = createApp({ config, logger, ...services, registry });
-  const server = await listen(app, config.port);
+  const server = await listen(app, config.port, undefined, config.http);
   const url = listenUrl(server);
   logger.info(
     { url, instances: config.instances.length, admin: !!config.admin, review: !!config.review },

@@ -94,6 +94,12 @@ export const envSchema = z.object({
    */
   ADMIN_READ_ONLY: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Receiver: the longest a client may take to send a whole request (slow bodies are cut). */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Receiver: the longest for a request's headers, and for a new connection's first byte. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Receiver: open connections at most; more are closed at once. */
+  HTTP_MAX_CONNECTIONS: positiveInt.default(1024),
   /** Webhook bodies larger than this are refused with 413 (thumbnails make them ~100 KB). */
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(2 * 1024 * 1024),
   /** A job's lock; a killed worker's jobs run again within about 1.5 × this. */
@@ -180,6 +186,12 @@ export const configSchema = z.object({
   review: z.object({ user: z.string(), password: z.string() }).optional(),
   logLevel: envSchema.shape.LOG_LEVEL.unwrap(),
   webhookBodyLimitBytes: z.number(),
+  /** The receiver's HTTP limits (apps/receiver/src/server.ts). */
+  http: z.object({
+    requestTimeoutMs: z.number(),
+    headersTimeoutMs: z.number(),
+    maxConnections: z.number(),
+  }),
   shutdownTimeoutMs: z.number(),
   lockDurationMs: z.number(),
   otelEndpoint: z.string().optional(),
@@ -250,6 +262,10 @@ function checkRole(e: Env, role: Role, instances: InstanceConfig[], problems: st
     problems.push(
       'QUEUE_PREFIX: must contain a hash tag such as {archiver} when REDIS_CLUSTER=true',
     );
+  }
+  // Node refuses a headers timeout above the request timeout.
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
   if (e.RETRY_BASE_DELAY_MS > e.RETRY_MAX_DELAY_MS) {
     problems.push('RETRY_BASE_DELAY_MS: must not exceed RETRY_MAX_DELAY_MS');
@@ -379,6 +395,11 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
         : undefined,
     logLevel: e.LOG_LEVEL,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
+    http: {
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     lockDurationMs: e.WORKER_LOCK_DURATION_MS,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -59,7 +59,7 @@ export async function startReceiver(opts: HarnessOptions) {
   if (opts.waitForRedis !== false) {
     await vi.waitFor(() => redis.ping(), { timeout: 10_000, interval: 20 });
   }
-  const server: Server = await listen(app, 0, '127.0.0.1');
+  const server: Server = await listen(app, 0, '127.0.0.1', config.http);
   const url = listenUrl(server);
 
   return {
