@@ -310,6 +310,25 @@ describe('archiving', () => {
     );
   });
 
+  it("refuses a downloadUrl on another port of the instance's own host (here: Redis)", async () => {
+    const redisPort = new URL(inject('redisUrl')).port;
+    const job = fileJob(p.fake, {
+      kind: 'whatsapp',
+      idInstance: WA.idInstance,
+      typeMessage: 'imageMessage',
+      chatId: '6@c.us',
+      idMessage: 'SSRF2',
+    });
+    p.fake.scriptDownloadFile('SSRF2', [
+      { status: 200, body: JSON.stringify({ downloadUrl: `http://127.0.0.1:${redisPort}/` }) },
+    ]);
+    const { jobId } = await p.writer.write(job.data);
+    await waitForState(jobId, 'failed');
+    expect((await p.queue.getJob(jobId))?.failedReason).toBe(
+      `permanent_failure: download_host_not_allowed: download host not allowed: http://127.0.0.1:${redisPort}`,
+    );
+  });
+
   it('keeps every secret out of logs, job data and S3', async () => {
     const jobs = await p.queue.getJobs(['completed', 'failed'], 0, 1000);
     const everything = [p.logs.join('\n'), JSON.stringify(jobs.map((j) => j.asJSON()))];

@@ -46,7 +46,7 @@ describe('loadConfig', () => {
     expect(config.downloadHosts).toEqual([
       '*.storage.yandexcloud.net',
       'i.oneme.ru',
-      'api.green-api.com',
+      'api.green-api.com:443',
     ]);
   });
 
@@ -95,7 +95,7 @@ describe('loadConfig', () => {
       ['1101000001', undefined, 'w1', undefined],
       ['3100000000', 'max', 'shared', 0.5],
     ]);
-    expect(config.downloadHosts).toContain('3100.api.green-api.com');
+    expect(config.downloadHosts).toContain('3100.api.green-api.com:443');
   });
 
   it('lists every problem, one line each, without echoing secrets', () => {

@@ -336,8 +336,9 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
     e.DOWNLOAD_HOSTS?.split(',')
       .map((h) => h.trim())
       .filter(Boolean) ?? DEFAULT_DOWNLOAD_HOSTS;
+  // An instance's own host is trusted on its own port only, not on every port it has.
   const instanceHosts = instances.flatMap((i) =>
-    [i.apiUrl, i.mediaUrl].filter((u): u is string => !!u).map((u) => new URL(u).hostname),
+    [i.apiUrl, i.mediaUrl].filter((u): u is string => !!u).map((u) => hostWithPort(new URL(u))),
   );
   return {
     redisUrl: e.REDIS_URL,
@@ -405,6 +406,11 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     custody,
   };
+}
+
+/** `host:port` with the scheme's port filled in: a DOWNLOAD_HOSTS entry for that port only. */
+function hostWithPort(url: URL): string {
+  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
 
 /** Every secret in the configuration, for the log scrubber. */
