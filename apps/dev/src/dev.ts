@@ -14,7 +14,7 @@ import { startSystem } from './system.js';
 async function main(): Promise<void> {
   const settings = loadDevSettings(process.env);
   if (!process.env.SEAL_SIGNING_KEY) ensureDevSealKey(devSealKeyPath(settings.dataDir));
-  const config = loadConfig(settings.archiverEnv, 'worker');
+  const config = loadConfig(settings.archiverEnv, 'worker', { dev: true });
   const logger = createLogger({
     level: config.logLevel,
     name: 'dev',

@@ -37,8 +37,8 @@ const RECEIVER_GRACE_MS = 5_000;
  * the receiver and the worker in this process, each wired as its own main.ts wires it.
  */
 export async function startSystem(settings: DevSettings, logger: Logger): Promise<RunningSystem> {
-  const receiverConfig = loadConfig(settings.archiverEnv, 'receiver');
-  const workerConfig = loadConfig(settings.archiverEnv, 'worker');
+  const receiverConfig = loadConfig(settings.archiverEnv, 'receiver', { dev: true });
+  const workerConfig = loadConfig(settings.archiverEnv, 'worker', { dev: true });
   const s3Config = workerConfig.s3;
   if (!s3Config) throw new Error('S3_BUCKET is required');
   await assertPortsFree([

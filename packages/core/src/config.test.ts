@@ -64,7 +64,82 @@ describe('loadConfig', () => {
       loadConfig({ ALLOW_UNAUTHENTICATED_WEBHOOKS: 'true' }, 'receiver')
         .allowUnauthenticatedWebhooks,
     ).toBe(true);
-    expect(loadConfig({ WEBHOOK_TOKEN: 'hook' }, 'receiver').webhookToken).toBe('hook');
+    const token = 'webhook-token-5f0c9e2b';
+    expect(loadConfig({ WEBHOOK_TOKEN: token }, 'receiver').webhookToken).toBe(token);
+  });
+
+  it('refuses a Green-API URL that is not https, unless it is loopback or allowed', () => {
+    const instances = (apiUrl: string, mediaUrl?: string) => ({
+      ...worker,
+      GREEN_API_ID_INSTANCE: '',
+      GREEN_API_TOKEN: '',
+      GREEN_API_INSTANCES: JSON.stringify([
+        { idInstance: '1101000001', apiTokenInstance: 'api-token-x', apiUrl, mediaUrl },
+      ]),
+    });
+    expect(problems(instances('http://1101.api.green-api.com'), 'worker')).toEqual([
+      expect.stringMatching(/^GREEN_API_INSTANCES\[0\]\.apiUrl: must be https:\/\//),
+    ]);
+    expect(
+      problems(instances('https://1101.api.green-api.com', 'http://media.example'), 'worker'),
+    ).toEqual([expect.stringMatching(/^GREEN_API_INSTANCES\[0\]\.mediaUrl: must be https/)]);
+    expect(problems({ ...worker, GREEN_API_URL: 'http://10.0.0.5:8080' }, 'worker')).toEqual([
+      expect.stringMatching(/^GREEN_API_URL: must be https/),
+    ]);
+    for (const loopback of ['http://127.0.0.1:3100', 'http://localhost:1', 'http://[::1]:2']) {
+      expect(problems(instances(loopback), 'worker')).toEqual([]);
+    }
+    expect(
+      problems({ ...instances('http://green-api.lan'), ALLOW_INSECURE_API_URL: 'true' }, 'worker'),
+    ).toEqual([]);
+  });
+
+  it('refuses short webhook tokens and dashboard passwords in the receiver', () => {
+    expect(problems({ WEBHOOK_TOKEN: 'hook' }, 'receiver')).toEqual([
+      'WEBHOOK_TOKEN: must be at least 16 characters (e.g. openssl rand -hex 24)',
+    ]);
+    const list = JSON.stringify([
+      {
+        idInstance: '1101000001',
+        apiTokenInstance: 'api-token-x',
+        apiUrl: 'https://1101.api.green-api.com',
+        webhookToken: 'short',
+      },
+    ]);
+    const found = problems(
+      { GREEN_API_INSTANCES: list, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'hunter2' },
+      'receiver',
+    );
+    expect(found).toEqual([
+      expect.stringMatching(/^GREEN_API_INSTANCES\[0\]\.webhookToken: must be at least 16/),
+      expect.stringMatching(/^ADMIN_PASSWORD: must be at least 16/),
+    ]);
+    expect(found.join('\n')).not.toMatch(/short|hunter2/);
+    // Without authentication the token does not matter; the dashboard password still does.
+    expect(
+      problems({ ALLOW_UNAUTHENTICATED_WEBHOOKS: 'true', WEBHOOK_TOKEN: 'hook' }, 'receiver'),
+    ).toEqual([]);
+    // The worker never checks a webhook token.
+    expect(problems({ ...worker, WEBHOOK_TOKEN: 'hook' }, 'worker')).toEqual([]);
+  });
+
+  it('refuses the demo credentials outside npm run dev', () => {
+    const demo = {
+      WEBHOOK_TOKEN: 'demo-webhook-token',
+      ADMIN_USER: 'admin',
+      ADMIN_PASSWORD: 'demo-password',
+      GREEN_API_ID_INSTANCE: '1101000001',
+      GREEN_API_TOKEN: 'demo-api-token',
+    };
+    expect(problems(demo, 'receiver')).toEqual([
+      "GREEN_API_TOKEN: is a demo value; set the instance's real token",
+      'WEBHOOK_TOKEN: is a demo value (npm run dev prints it); set your own secret',
+      'ADMIN_PASSWORD: is a demo value (npm run dev prints it); set your own secret',
+    ]);
+    expect(problems({ ...demo, S3_BUCKET: 'archive' }, 'worker')).toEqual([
+      "GREEN_API_TOKEN: is a demo value; set the instance's real token",
+    ]);
+    expect(loadConfig(demo, 'receiver', { dev: true }).admin?.password).toBe('demo-password');
   });
 
   it('reads GREEN_API_INSTANCES from JSON or a file, sharing WEBHOOK_TOKEN as the default', () => {

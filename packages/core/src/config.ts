@@ -3,6 +3,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { idInstanceString } from '@archiver/greenapi';
 import { instanceSchema, parseInstances, type InstanceConfig } from './instances.js';
+import { securityProblems } from './config-refusals.js';
 
 /** Strict booleans: `z.coerce.boolean()` would read "false" as true. */
 const bool = z
@@ -36,6 +37,8 @@ export const envSchema = z.object({
   WEBHOOK_URL: z.url().optional(),
   /** Escape hatch for local experiments only. */
   ALLOW_UNAUTHENTICATED_WEBHOOKS: bool.default(false),
+  /** Accept a plain-http apiUrl/mediaUrl to a non-loopback host (the token travels in clear). */
+  ALLOW_INSECURE_API_URL: bool.default(false),
   /** Single-instance form: the instance's apiUrl. */
   GREEN_API_URL: z.url().default('https://api.green-api.com'),
   GREEN_API_ID_INSTANCE: idInstanceString.optional(),
@@ -210,12 +213,19 @@ export class ConfigError extends Error {
 
 export const DEFAULT_DOWNLOAD_HOSTS = ['*.storage.yandexcloud.net', 'i.oneme.ru'];
 
-type LoadOptions = { readFile?: (path: string) => string };
+type LoadOptions = {
+  readFile?: (path: string) => string;
+  /**
+   * `npm run dev` only (apps/dev): accepts its demo credentials and short secrets, which
+   * start-up refuses everywhere else.
+   */
+  dev?: boolean;
+};
 
 export function loadConfig(
   env: Record<string, string | undefined>,
   role: Role,
-  { readFile = (path) => readFileSync(path, 'utf8') }: LoadOptions = {},
+  { readFile = (path) => readFileSync(path, 'utf8'), dev = false }: LoadOptions = {},
 ): Config {
   // Compose and Kubernetes often pass unset variables as empty strings.
   const present = Object.fromEntries(
@@ -231,6 +241,25 @@ export function loadConfig(
   const problems: string[] = [];
   const instances = parseInstances(e, readFile, problems);
   checkRole(e, role, instances, problems);
+  const single = e.GREEN_API_ID_INSTANCE && e.GREEN_API_TOKEN ? e.GREEN_API_ID_INSTANCE : undefined;
+  problems.push(
+    ...securityProblems(
+      {
+        webhookToken: e.WEBHOOK_TOKEN,
+        adminPassword: e.ADMIN_PASSWORD,
+        instances,
+        fromInstancesJson: new Set(
+          instances.map((i) => i.idInstance).filter((id) => id !== single),
+        ),
+      },
+      {
+        role,
+        dev,
+        allowUnauthenticatedWebhooks: e.ALLOW_UNAUTHENTICATED_WEBHOOKS,
+        allowInsecureApiUrl: e.ALLOW_INSECURE_API_URL,
+      },
+    ),
+  );
   const custody = parseCustody(e, readFile, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(e, instances, custody);

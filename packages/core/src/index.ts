@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './config-refusals.js';
 export * from './instances.js';
 export * from './job-catalog.js';
 export * from './job.js';
