@@ -19,6 +19,7 @@ import {
   custodyRecorder,
   writeAuditRecord,
 } from '@archiver/custody';
+import { writeExport } from '@archiver/export';
 import type { AppDeps } from './app.js';
 import { watchRedis } from './redis-events.js';
 
@@ -69,11 +70,13 @@ export type ReceiverServices = ReturnType<typeof createReceiverServices>;
 
 /**
  * What the review page reads: the bucket through core's S3 client (the worker's settings),
- * and the custody log's seals and unsealed entries. No S3 config: the page says so.
+ * the custody log's seals and unsealed entries, the audit log and the export. No S3 config:
+ * the page says so.
  */
 function createReviewServices(config: Config, redis: RedisClient): AppDeps['review'] {
   if (!config.review || !config.s3) return {};
   const s3 = createS3Client(config.s3);
+  const { bucket, prefix } = config.s3;
   const store = createCustodyStore(s3, config.s3);
   const keys = custodyKeys(config.queuePrefix);
   // As the worker does: entries only while custody is on (docs/custody.md §2).
@@ -81,7 +84,7 @@ function createReviewServices(config: Config, redis: RedisClient): AppDeps['revi
     ? custodyRecorder(createCustodyLog(redis, keys))
     : undefined;
   return {
-    bucket: { s3, bucket: config.s3.bucket, prefix: config.s3.prefix },
+    bucket: { s3, bucket, prefix },
     custody: {
       store,
       redis,
@@ -89,5 +92,14 @@ function createReviewServices(config: Config, redis: RedisClient): AppDeps['revi
       intervalMs: config.custody.intervalMinutes * 60_000,
     },
     audit: (record) => writeAuditRecord({ store, onWritten }, record),
+    // The CLI's `archiver export`, streamed as the response (docs/export.md).
+    exportZip: (selection, out, hooks) =>
+      writeExport(
+        { s3, bucket, prefix, store, redis, keys },
+        selection,
+        out,
+        undefined,
+        hooks,
+      ),
   };
 }

@@ -6,6 +6,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import yauzl from 'yauzl';
 import { listAllKeys, s3ClientConfig } from '@archiver/testkit';
 import { startReceiver, type TestReceiver } from './support/harness.js';
 import { CHAT, DAY, INSTANCE, putConversation } from './support/review-data.js';
@@ -19,6 +20,30 @@ if (!hasChromium) {
   console.warn(
     `review browser tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium)`,
   );
+}
+
+/** Every entry of a zip file: name → bytes, in the zip's order. */
+async function unzip(file: string): Promise<Map<string, Buffer>> {
+  const zip = await yauzl.openPromise(file, { lazyEntries: true });
+  const out = new Map<string, Buffer>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      zip.openReadStream(entry, (err, stream) => {
+        if (err) return reject(err);
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('error', reject);
+        stream.on('end', () => {
+          out.set(entry.fileName, Buffer.concat(chunks));
+          zip.readEntry();
+        });
+      });
+    });
+    zip.on('end', () => resolve());
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+  return out;
 }
 
 describe.skipIf(!hasChromium)('the review page in a real browser, without JavaScript', () => {
@@ -147,6 +172,44 @@ describe.skipIf(!hasChromium)('the review page in a real browser, without JavaSc
     const saved = await readFile((await download.path())!);
     const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(digest(saved)).toBe(digest(data.pdf));
+
+    // Export the day from the chat page's form: the same zip as `archiver export`.
+    await page.locator('nav.crumbs').getByRole('link', { name: CHAT }).click();
+    const form = page.locator('form.export');
+    await form.getByLabel('From').fill(DAY);
+    await form.getByLabel('To').fill(DAY);
+    await form.getByLabel('Reason').fill('Case 4711, request of the regulator');
+    const [exported] = await Promise.all([
+      page.waitForEvent('download'),
+      form.getByRole('button', { name: 'Export (zip)' }).click(),
+    ]);
+    expect(exported.suggestedFilename()).toBe(`export-${INSTANCE}-${CHAT}-${DAY}-${DAY}.zip`);
+    const zip = await unzip((await exported.path())!);
+    const names = [...zip.keys()];
+    expect(names.at(-1)).toBe('manifest.json');
+    const manifestBytes = zip.get('manifest.json')!;
+    const manifest = JSON.parse(manifestBytes.toString()) as {
+      format: string;
+      selection: Record<string, string>;
+      files: { path: string; sha256: string; size: number }[];
+      objects: { key: string; path: string; proof: string | null }[];
+    };
+    expect(manifest.format).toBe('greenapi-archiver-export/1');
+    expect(manifest.selection).toEqual({
+      idInstance: INSTANCE,
+      chatId: CHAT,
+      since: DAY,
+      until: DAY,
+    });
+    // Every entry but the manifest is listed with its digest; the PDF is the archived bytes.
+    expect(manifest.files.map((f) => f.path).sort()).toEqual(names.slice(0, -1).sort());
+    for (const f of manifest.files) expect(digest(zip.get(f.path)!)).toBe(f.sha256);
+    const pdfObject = manifest.objects.find((o) => o.key === data.pdfKey)!;
+    expect(digest(zip.get(pdfObject.path)!)).toBe(digest(data.pdf));
+    // Sealed objects carry their proof; the one archived after the seal has none yet.
+    expect(pdfObject.proof && zip.has(pdfObject.proof)).toBe(true);
+    expect(manifest.objects.find((o) => o.key === data.lateKey)?.proof).toBeNull();
+    expect(manifest.objects).toHaveLength(10); // 8 records, 2 files
     expect(violations).toEqual([]);
     await context.close();
 
@@ -158,12 +221,25 @@ describe.skipIf(!hasChromium)('the review page in a real browser, without JavaSc
         return JSON.parse(await res.Body!.transformToString()) as {
           action: string;
           actor: string;
+          reason?: string;
           selection: { key?: string };
+          result?: { sha256: string; objects: number };
         };
       }),
     );
     // The day page was opened twice (from the chat, from the search hit): its image twice.
-    expect(audits.map((a) => a.action).sort()).toEqual(['download', 'view', 'view']);
+    // The export: a record before its first byte, one naming the manifest before it is written.
+    expect(audits.map((a) => a.action).sort()).toEqual([
+      'download',
+      'export',
+      'export',
+      'view',
+      'view',
+    ]);
+    const exports = audits.filter((a) => a.action === 'export');
+    expect(exports.every((a) => a.reason === 'Case 4711, request of the regulator')).toBe(true);
+    expect(exports.map((a) => a.result?.sha256)).toContain(digest(manifestBytes));
+    expect(exports.find((a) => a.result)?.selection).toEqual(manifest.selection);
     const views = audits.filter((a) => a.action === 'view').map((a) => a.selection.key);
     expect(views.every((k) => k?.endsWith('/IMG001/gate.png'))).toBe(true);
     expect(audits.every((a) => a.actor.startsWith(`${REVIEW.username} `))).toBe(true);

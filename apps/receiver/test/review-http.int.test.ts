@@ -164,6 +164,47 @@ describe('/review paths', () => {
     ]);
   });
 
+  it('exports only on a form POST from the page itself, refusing before any audit record', async () => {
+    const before = audits.length;
+    const url = `${withReview.url}${chatUrl}export`;
+    const get = await fetch(`${url}?since=${DAY}`, { headers: AUTH });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    const post = (body: Record<string, string>, headers: Record<string, string> = {}) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(body),
+      });
+    expect((await post({ since: DAY }, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await post({ since: DAY }, { origin: 'https://elsewhere.example' })).status).toBe(403);
+    expect((await post({ since: '2026-12-01', until: DAY })).status).toBe(400);
+    expect((await post({ reason: 'case \u202e1147' })).status).toBe(400);
+    expect(audits.length).toBe(before);
+
+    // The form as a browser sends it with nothing filled in: empty fields, a whole-chat export.
+    const all = await post({ since: '', until: '', reason: '' });
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toBe('application/zip');
+    const zip = Buffer.from(await all.arrayBuffer());
+    expect(zip.subarray(0, 4).toString('hex')).toBe('504b0304');
+    expect(audits.slice(before)).toEqual([
+      expect.objectContaining({
+        action: 'export',
+        selection: { idInstance: INSTANCE, chatId: CHAT },
+      }),
+      expect.objectContaining({
+        action: 'export',
+        result: expect.objectContaining({ objects: 10 }),
+      }),
+    ]);
+    // The same for the search form's empty dates.
+    const search = await fetch(`${withReview.url}${chatUrl}search?q=gate&since=&until=`, {
+      headers: AUTH,
+    });
+    expect(search.status).toBe(200);
+  });
+
   it('answers 404 for a file that is not there', async () => {
     const res = await fetch(`${withReview.url}${chatUrl}file/${DAY}/FILE01/nothing.pdf`, {
       headers: AUTH,

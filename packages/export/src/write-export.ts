@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -37,6 +38,15 @@ export type ExportProgress = {
   bytes: number;
 };
 
+export type ExportHooks = {
+  /**
+   * Called with the manifest's SHA-256 before its bytes go into the zip, and awaited: a
+   * caller that must record the digest (the review page's audit) does so before the zip
+   * can be complete. A throw aborts the export.
+   */
+  beforeManifest?: (m: { sha256: string; objects: number; bytes: number }) => Promise<void>;
+};
+
 export type ExportResult = {
   manifest: ExportManifest;
   /** SHA-256 of manifest.json's bytes (the audit record names it). */
@@ -62,6 +72,7 @@ export async function writeExport(
   selection: ExportSelection,
   out: Writable,
   onProgress?: (p: ExportProgress) => void,
+  hooks: ExportHooks = {},
 ): Promise<ExportResult> {
   const sel = exportSelectionSchema.parse(selection);
   const now = deps.now ?? (() => new Date());
@@ -211,6 +222,11 @@ export async function writeExport(
       objects,
     };
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`);
+    await hooks.beforeManifest?.({
+      sha256: createHash('sha256').update(manifestBytes).digest('hex'),
+      objects: objects.length,
+      bytes,
+    });
     const m = await zip.add('manifest.json', manifestBytes, { compress: true });
     await zip.end();
     onProgress?.({ phase: 'done', done, bytes });

@@ -99,7 +99,7 @@ export function searchForm(
 }
 
 function exportForm(kind: string, id: string, chat: string): SafeHtml {
-  return markup`<form class="export" method="get" action="${urls.export(kind, id, chat)}">
+  return markup`<form class="export" method="post" action="${urls.export(kind, id, chat)}">
 <label>From <input type="date" name="since"></label>
 <label>To <input type="date" name="until"></label>
 <label>Reason <input type="text" name="reason" maxlength="2000"></label>

@@ -25,7 +25,11 @@ export const chatIdSchema = segment;
 export const daySchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'a real date');
+  // Zod runs the refinement even when the pattern failed (an empty form field): no throw here.
+  .refine((d) => {
+    const t = new Date(`${d}T00:00:00Z`);
+    return !Number.isNaN(t.getTime()) && t.toISOString().startsWith(d);
+  }, 'a real date');
 
 export const chatParams = z.object({
   kind: kindSchema,
@@ -49,13 +53,18 @@ export const searchQuery = z.object({
   until: optionalDay,
 });
 
-export const exportQuery = z.object({
-  since: optionalDay,
-  until: optionalDay,
-  reason: z
-    .string()
-    .trim()
-    .max(2000)
-    .optional()
-    .transform((r) => r || undefined),
-});
+/** The export form: an optional day range and the reason, as the audit record takes it. */
+export const exportQuery = z
+  .object({
+    since: optionalDay,
+    until: optionalDay,
+    reason: z
+      .string()
+      .trim()
+      .max(2000)
+      // eslint-disable-next-line no-control-regex -- the audit record refuses them too
+      .regex(/^[^\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]*$/u, 'printable text')
+      .optional()
+      .transform((r) => r || undefined),
+  })
+  .refine((q) => !q.since || !q.until || q.since <= q.until, 'since: after until');

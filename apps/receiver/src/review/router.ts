@@ -20,7 +20,7 @@ import {
   listInstances,
   type Bucket,
 } from './browse.js';
-import { streamObject } from './files.js';
+import { contentDisposition, streamObject } from './files.js';
 import { chatParams, dayParams, exportQuery, fileParams, searchQuery } from './params.js';
 import * as p from './pages.js';
 
@@ -37,6 +37,13 @@ export type ReviewAudit = {
   actor: string;
   reason?: string;
   selection: Partial<ReviewSelection> & { key?: string };
+  /** An export's manifest: its SHA-256, objects and bytes. */
+  result?: { objects: number; bytes: number; sha256: string };
+};
+
+/** Called with the manifest's digest before it goes into the zip (packages/export hooks). */
+export type ExportHooks = {
+  beforeManifest: (m: { sha256: string; objects: number; bytes: number }) => Promise<void>;
 };
 
 export type ReviewDeps = {
@@ -47,7 +54,7 @@ export type ReviewDeps = {
   /** Writes the audit record; files and exports are refused while it is missing. */
   audit?: (record: ReviewAudit) => Promise<unknown>;
   /** Streams the export's zip (packages/export); absent: no export button. */
-  exportZip?: (selection: ReviewSelection, out: Writable) => Promise<unknown>;
+  exportZip?: (selection: ReviewSelection, out: Writable, hooks: ExportHooks) => Promise<unknown>;
   logger: Logger;
 };
 
@@ -150,9 +157,20 @@ export function createReviewRouter(deps: ReviewDeps): Router {
     await search(deps, b(), { kind, instance, chat, ...q }, res);
   });
 
-  router.get('/:kind/:instance/:chat/export', async (req, res) => {
+  // Exporting writes to the audit log: a form POST (it works without JavaScript), never a GET.
+  router.get('/:kind/:instance/:chat/export', (req, res) => {
+    parse(chatParams, req.params);
+    res.status(405).set('allow', 'POST').type('text/plain');
+    res.send("export: use the chat page's export form (POST)\n");
+  });
+
+  router.post('/:kind/:instance/:chat/export', exportBody, async (req, res) => {
     const { kind, instance, chat } = parse(chatParams, req.params);
-    const q = parse(exportQuery, req.query);
+    const q = parse(exportQuery, req.body ?? {});
+    if (crossSite(req)) {
+      res.status(403).type('text/plain').send('export: the form must come from this page\n');
+      return;
+    }
     if (!deps.exportZip || !deps.audit) {
       res
         .status(404)
@@ -166,17 +184,13 @@ export function createReviewRouter(deps: ReviewDeps): Router {
         );
       return;
     }
-    const selection = { idInstance: instance, chatId: chat, since: q.since, until: q.until };
-    // The record comes first: an export nobody can trace is never served.
-    await deps.audit({ action: 'export', actor: actor(req), reason: q.reason, selection });
-    const name = `export-${instance}-${chat}${q.since ? `-${q.since}` : ''}${q.until ? `-${q.until}` : ''}.zip`;
-    res.status(200).type('application/zip');
-    res.setHeader(
-      'content-disposition',
-      `attachment; filename="${name.replace(/[^\w.@-]/g, '_')}"`,
-    );
-    await deps.exportZip(selection, res);
-    res.end();
+    const { exportZip, audit, logger } = deps;
+    await exportChat({ exportZip, audit, logger }, {
+      selection: { idInstance: instance, chatId: chat, since: q.since, until: q.until },
+      actor: actor(req),
+      reason: q.reason,
+      res,
+    });
   });
 
   router.get('/:kind/:instance/:chat/file/:date/:idMessage/:name', async (req, res) => {
@@ -210,6 +224,57 @@ export function createReviewRouter(deps: ReviewDeps): Router {
     res.status(400).type('text/plain').send(`bad request: ${err.message}\n`);
   });
   return router;
+}
+
+/** The export form's fields only: a few hundred bytes, three fields. */
+const exportBody = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
+
+/**
+ * A form posted from another site with the officer's cached credentials would put an export
+ * in the audit log in their name. Browsers say where a request comes from: `Sec-Fetch-Site`
+ * (HTTPS and localhost), else `Origin` (`null` under this page's `no-referrer` policy, so
+ * only a real, different origin is refused). Clients without either (curl) are not browsers.
+ */
+function crossSite(req: Request): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.origin;
+  if (!origin || origin === 'null') return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The export zip as the response. Two audit records: one before the first byte (who, why,
+ * what), so nothing leaves untraced, and one with the manifest's SHA-256 before the manifest
+ * goes into the zip, so a zip that is complete is named in the log. A failure mid-way cuts
+ * the connection: a truncated zip must not look like a finished download.
+ */
+async function exportChat(
+  deps: Required<Pick<ReviewDeps, 'exportZip' | 'audit' | 'logger'>>,
+  job: { selection: ReviewSelection; actor: string; reason?: string; res: Response },
+) {
+  const { selection, actor, reason, res } = job;
+  await deps.audit({ action: 'export', actor, reason, selection });
+  const { since, until } = selection;
+  const name = `export-${selection.idInstance}-${selection.chatId}${since ? `-${since}` : ''}${until ? `-${until}` : ''}.zip`;
+  res.status(200).type('application/zip');
+  res.setHeader('content-disposition', contentDisposition('attachment', name));
+  try {
+    await deps.exportZip(selection, res, {
+      beforeManifest: async (result) => {
+        await deps.audit({ action: 'export', actor, reason, selection, result });
+      },
+    });
+  } catch (err) {
+    deps.logger.warn({ err, component: 'review', selection }, 'review export failed or cut off');
+    res.destroy();
+    return;
+  }
+  res.end();
 }
 
 function crumbs(
