@@ -178,14 +178,27 @@ describe('archiver export', () => {
 
   it('the HTML transcript reads offline: edits against the original, deletions, inline images from the zip', () => {
     const html = entries.get(`chats/${CHAT}/transcript.html`)!.toString();
-    expect(html).toContain('Price is 100');
-    expect(html).toContain('Price is 150');
-    expect(html).toMatch(/class="delete">deleted .*I never said that/);
+    // The review page's renderer (packages/timeline html.ts): each edit against the text it
+    // replaced, the deletion with the text deleted, the original marked, the reaction shown.
+    const edit = (was: string, now: string) =>
+      new RegExp(
+        `<div class="was">Original: <del><bdi>${was}</bdi></del></div>\\s*<div class="now">Edited to: <ins><bdi>${now}</bdi></ins>`,
+      );
+    expect(html).toMatch(edit('Price is 100', 'Price is 120'));
+    expect(html).toMatch(edit('Price is 120', 'Price is 150'));
+    expect(html).toMatch(
+      /<div class="delete"><span class="label">Deleted<\/span>[^]*?Deleted text: <del><bdi>I never said that<\/bdi><\/del>/,
+    );
+    expect(html).toMatch(/id="m-WAD0"[^]*?<span class="mark deleted">/);
+    expect(html).toContain('Reaction <bdi>👍</bdi>');
     expect(html).toMatch(/<img src="\.\.\/\.\.\/files\/whatsapp\/[^"]+\/photo\.jpg"/);
     expect(html).not.toMatch(/<script|(src|href)="https?:/);
+    expect(html).toContain('<meta http-equiv="Content-Security-Policy" content="default-src');
     // Every file link points at an entry of the zip.
-    for (const [, href] of html.matchAll(/(?:src|href)="\.\.\/\.\.\/([^"]+)"/g)) {
-      expect(entries.has(href!.replaceAll('&#38;', '&'))).toBe(true);
+    const links = [...html.matchAll(/(?:src|href)="\.\.\/\.\.\/([^"]+)"/g)];
+    expect(links.length).toBeGreaterThan(2);
+    for (const [, href] of links) {
+      expect(entries.has(decodeURIComponent(href!.replaceAll('&amp;', '&')))).toBe(true);
     }
   });
 

@@ -230,7 +230,8 @@ export async function putArchived(ctx: TestContext, m: MessageRef, bytes: Buffer
     key: keys.fileKey,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     size: bytes.length,
-    contentType: 'application/pdf',
+    // The type the worker stores: the transcript shows images inline by it.
+    contentType: /\.jpe?g$/i.test(keys.fileKey) ? 'image/jpeg' : 'application/pdf',
     archivedAt: new Date().toISOString(),
   };
   await ctx.deps.s3.send(

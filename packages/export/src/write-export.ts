@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { CustodyKeys, CustodyStore } from '@archiver/custody';
-import { chatTimeline, type TimelineEntry } from '@archiver/timeline';
+import {
+  chatTimeline,
+  documentHead,
+  documentTail,
+  markup,
+  renderDay,
+  type TimelineEntry,
+} from '@archiver/timeline';
 import type { Cluster, Redis } from 'ioredis';
 import {
   EXPORT_FORMAT,
@@ -17,7 +24,6 @@ import {
 } from './manifest.js';
 import { proveKeys } from './proofs.js';
 import { createRsmfCollector, writeRsmfFile } from './rsmf.js';
-import { transcriptDay, transcriptHead, TRANSCRIPT_END } from './transcript.js';
 import { createZipWriter, type ZipEntryDigest } from './zip.js';
 
 export type ExportDeps = {
@@ -92,7 +98,14 @@ export async function writeExport(
     for (const [n, chat] of chats.entries()) {
       const base = join(tmp, `chat-${n}`);
       const html = createWriteStream(`${base}.html`);
-      html.write(transcriptHead(`${chat.chatId} (${sel.idInstance})`));
+      // The review page's renderer, with files linked to their copies in the zip.
+      html.write(
+        documentHead({
+          title: chat.chatId,
+          subtitle: [`${chat.kind} instance ${sel.idInstance}`, rangeText(sel)],
+          css: 'inline',
+        }).value,
+      );
       const rsmf = createRsmfCollector({
         conversation: chat.chatId,
         platform: chat.kind,
@@ -105,11 +118,7 @@ export async function writeExport(
       const flush = async () => {
         if (
           day &&
-          !html.write(
-            transcriptDay(day, dayEntries, (e) =>
-              e.file?.key ? `../../${pathOf(e.file.key)}` : undefined,
-            ),
-          )
+          !html.write(renderDay(day, dayEntries, { fileHref: (e) => zipHref(e, pathOf) }).value)
         ) {
           await once(html, 'drain');
         }
@@ -139,7 +148,8 @@ export async function writeExport(
         onProgress?.({ phase: 'timeline', done: entries, bytes });
       }
       await flush();
-      html.end(TRANSCRIPT_END);
+      if (entries === 0) html.write(markup`<p class="empty">No records in this range.</p>\n`.value);
+      html.end(documentTail().value);
       await once(html, 'close');
       const summary = await rsmf.finish(`${base}.manifest.json`);
 
@@ -240,6 +250,21 @@ export async function writeExport(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * A file's link from `chats/{folder}/transcript.html` to its copy under `files/`: relative,
+ * so it opens from an unpacked zip, and every segment percent-encoded (a space, `#` or `?`
+ * in a file name would otherwise end the path).
+ */
+function zipHref(e: TimelineEntry, pathOf: (key: string) => string): string | undefined {
+  if (e.file?.status !== 'archived' || !e.file.key) return undefined;
+  return `../../${pathOf(e.file.key).split('/').map(encodeURIComponent).join('/')}`;
+}
+
+function rangeText(sel: { since?: string; until?: string }): string {
+  if (!sel.since && !sel.until) return 'all days (UTC)';
+  return `${sel.since ?? 'first day'} to ${sel.until ?? 'last day'} (UTC)`;
 }
 
 /** Proofs from the temporary file, one at a time (each is small; their number is the objects'). */

@@ -298,6 +298,10 @@ describe('documents', () => {
     expect(doc).toMatch(/^<!doctype html>/);
     expect(doc).toContain('<title>Chat &lt;x&gt;</title>');
     expect(doc).toContain('<style>');
+    // Opened from a zip there is no server to send a CSP: the document carries its own.
+    expect(doc).toContain(
+      '<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; img-src &#39;self&#39;;',
+    );
     expect(doc).toContain('id="d-2026-11-29"');
     expect(doc).toContain('id="d-2026-11-30"');
     expect(doc.trimEnd()).toMatch(/<\/html>$/);

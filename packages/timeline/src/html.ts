@@ -29,6 +29,9 @@ export type TimelineHtmlOptions = {
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|gif|webp)$/i;
 
+/** The offline document's own policy (an export's transcript.html). */
+const OFFLINE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
+
 /** One day's section: `day` is YYYY-MM-DD, `entries` that day's, in time order. */
 export function renderDay(
   day: string,
@@ -263,9 +266,12 @@ export async function* byDay(
 export function documentHead(
   opts: Pick<TimelineDocumentOptions, 'title' | 'subtitle' | 'css'>,
 ): SafeHtml {
+  // A file opened from a zip has no server to send a CSP: the page carries its own, which
+  // lets it load nothing from the network, only its inline style and the images beside it.
   const css =
     opts.css === 'inline'
-      ? markup`<style>${raw(TIMELINE_CSS)}</style>`
+      ? markup`<meta http-equiv="Content-Security-Policy" content="${OFFLINE_CSP}">
+<style>${raw(TIMELINE_CSS)}</style>`
       : markup`<link rel="stylesheet" href="${safeUrl(opts.css.href) ?? ''}">`;
   const subtitle = (opts.subtitle ?? []).map(
     (s) => markup`<p class="subtitle"><bdi>${s}</bdi></p>`,
