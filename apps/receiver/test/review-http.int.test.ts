@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { s3ClientConfig } from '@archiver/testkit';
+import { getObjectBytes, listAllKeys, s3ClientConfig } from '@archiver/testkit';
 import { spawnApp } from '../../worker/test/process.js';
 import { startReceiver, type TestReceiver } from './support/harness.js';
 import { CHAT, DAY, INSTANCE, putConversation } from './support/review-data.js';
@@ -19,13 +19,13 @@ let withoutReview: TestReceiver;
 let withoutS3: TestReceiver;
 let data: Awaited<ReturnType<typeof putConversation>>;
 const audits: unknown[] = [];
+const s3Prefix = `review-http-${randomUUID().slice(0, 8)}/`;
 
 beforeAll(async () => {
   const conn = inject('s3');
   // The receiver's S3 client takes credentials from the standard chain, as in production.
   process.env.AWS_ACCESS_KEY_ID = conn.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = conn.secretAccessKey;
-  const s3Prefix = `review-http-${randomUUID().slice(0, 8)}/`;
   const redisUrl = inject('redisUrl');
   const env = {
     REVIEW_USER: REVIEW.user,
@@ -210,5 +210,44 @@ describe('/review paths', () => {
       headers: AUTH,
     });
     expect(res.status).toBe(404);
+  });
+});
+
+// Last: it changes the conversation the tests above read.
+describe('custody status on the day page', () => {
+  it('compares SHA-256 where the page has one: a record or file changed at the same size is a breach', async () => {
+    const conn = inject('s3');
+    const s3 = new S3Client(s3ClientConfig(conn));
+    const dayPage = async () =>
+      (await fetch(`${withReview.url}${chatUrl}${DAY}`, { headers: AUTH })).text();
+    const entryOf = (html: string, id: string) => {
+      const at = html.indexOf(`id="m-${id}"`);
+      return html.slice(at, html.indexOf('</li>\n', at));
+    };
+    expect(await dayPage()).not.toContain('custody breach');
+
+    const keys = (await listAllKeys(s3, conn.bucket, s3Prefix)) as string[];
+    const rewrite = async (idMessage: string, change: (text: string) => string) => {
+      const key = keys.find((k) => k.endsWith(`/${idMessage}/message.json`))!;
+      const before = (await getObjectBytes(s3, conn.bucket, key)).toString();
+      const after = change(before);
+      expect(after).not.toBe(before);
+      expect(Buffer.byteLength(after)).toBe(Buffer.byteLength(before));
+      await s3.send(new PutObjectCommand({ Bucket: conn.bucket, Key: key, Body: after }));
+    };
+    // The same size, other bytes: only the digest can tell.
+    await rewrite('GONE01', (t) => t.replace('Friday', 'Monday'));
+    // The file's record names another SHA-256 than the file's sealed entry.
+    await rewrite('FILE01', (t) =>
+      t.replace(/"sha256":"(.)/, (_m, c: string) => `"sha256":"${c === '0' ? '1' : '0'}`),
+    );
+    s3.destroy();
+
+    const html = await dayPage();
+    expect(entryOf(html, 'GONE01')).toContain('record: breach changed');
+    expect(entryOf(html, 'FILE01')).toContain('record: breach changed');
+    expect(entryOf(html, 'FILE01')).toContain('file: breach changed');
+    expect(entryOf(html, 'ORIG01')).toContain('record: sealed');
+    expect(entryOf(html, 'IMG001')).toContain('file: sealed');
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { chatDayFolder, eventRecordSchema, forEachLimit, sidecarSchema } from '@archiver/core';
 import { messageText, referenceOf, type Relation } from '@archiver/greenapi';
@@ -22,6 +23,8 @@ export type TimelineEntry = {
   direction: 'in' | 'out' | 'event';
   kind: string;
   key: string;
+  /** SHA-256 of the record's bytes as read (the review page compares it with the seal's). */
+  recordSha256?: string;
   type: string;
   idMessage?: string;
   sender?: string;
@@ -144,18 +147,22 @@ async function* listKeys(s3: S3Client, bucket: string, prefix: string, startAfte
 async function readDay(s3: S3Client, bucket: string, keys: string[], kind: string) {
   const entries: TimelineEntry[] = [];
   await forEachLimit(keys, READ_CONCURRENCY, async (key) => {
-    const entry = toEntry(key, kind, await readJson(s3, bucket, key));
-    if (entry) entries.push(entry);
+    const { json, sha256 } = await readJson(s3, bucket, key);
+    const entry = toEntry(key, kind, json);
+    if (entry) entries.push({ ...entry, recordSha256: sha256 });
   });
   return entries.sort((a, b) => a.timestamp - b.timestamp || a.key.localeCompare(b.key));
 }
 
-async function readJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
+/** A record's JSON, and the SHA-256 of its bytes (hashed as they are read: no second GET). */
+async function readJson(s3: S3Client, bucket: string, key: string) {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? []);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
-    return JSON.parse((await res.Body?.transformToString('utf8')) ?? '') as unknown;
+    return { json: JSON.parse(bytes.toString('utf8')) as unknown, sha256 };
   } catch {
-    return undefined;
+    return { json: undefined, sha256 };
   }
 }
 

@@ -114,6 +114,12 @@ const LABELS: Record<CustodyStatus['status'], string> = {
   off: 'no seals',
 };
 
+const BREACH_DETAIL: Record<'changed' | 'unsealed' | 'deleted', string> = {
+  changed: 'size or SHA-256 differs from the entry in the custody log',
+  unsealed: 'older than a seal interval and in no seal',
+  deleted: 'sealed, but no object',
+};
+
 /** A record's (and its file's) custody status as a badge in the entry's header. */
 export function custodyBadge(label: string, s: CustodyStatus | undefined): SafeHtml {
   if (!s) {
@@ -127,7 +133,7 @@ export function custodyBadge(label: string, s: CustodyStatus | undefined): SafeH
           ? 'entered, seal pending'
           : 'written within the last interval'
         : s.status === 'breach'
-          ? `${s.problem}${s.seq ? ` (seal ${s.seq})` : ''}`
+          ? `${BREACH_DETAIL[s.problem]}${s.seq ? ` (seal ${s.seq})` : ''}`
           : s.status === 'unchecked'
             ? 'beyond the seals this page reads; run archiver verify'
             : 'no seal in this bucket';

@@ -185,12 +185,15 @@ export function createReviewRouter(deps: ReviewDeps): Router {
       return;
     }
     const { exportZip, audit, logger } = deps;
-    await exportChat({ exportZip, audit, logger }, {
-      selection: { idInstance: instance, chatId: chat, since: q.since, until: q.until },
-      actor: actor(req),
-      reason: q.reason,
-      res,
-    });
+    await exportChat(
+      { exportZip, audit, logger },
+      {
+        selection: { idInstance: instance, chatId: chat, since: q.since, until: q.until },
+        actor: actor(req),
+        reason: q.reason,
+        res,
+      },
+    );
   });
 
   router.get('/:kind/:instance/:chat/file/:date/:idMessage/:name', async (req, res) => {
@@ -328,7 +331,19 @@ async function dayPage(
   })) {
     if (e.kind === d.kind) entries.push(e);
   }
-  const objects = await listDayObjects(b, folder);
+  // The digests the page has without reading anything again: each record's, hashed as it was
+  // read above, and each file's as its record states it (custody status compares them).
+  const digests = new Map<string, string>();
+  for (const e of entries) {
+    if (e.recordSha256) digests.set(e.key, e.recordSha256);
+    if (e.file?.status === 'archived' && e.file.key && e.file.sha256) {
+      digests.set(e.file.key, e.file.sha256);
+    }
+  }
+  const objects = (await listDayObjects(b, folder)).map((o) => ({
+    ...o,
+    sha256: digests.get(o.key),
+  }));
   const status = deps.custody
     ? await custodyStatusOf({ s3: b.s3, ...deps.custody, folder, objects })
     : undefined;
