@@ -79,6 +79,8 @@ export function printReport(r: {
   outcomes: Outcome[];
   duplicate: DuplicateOutcome;
   webhooksOk: boolean;
+  /** The conversation around the files: how many of its records landed, where to read it. */
+  conversation: { recorded: number; total: number; review?: { chat: string; day: string } };
   out: (line?: string) => void;
 }): number {
   const { state, outcomes, out } = r;
@@ -110,12 +112,30 @@ export function printReport(r: {
     table(outcomes.map((o, i) => [`${i + 1}`, o.sidecar?.key ?? `${o.sidecarKey}  (record only)`])),
   );
   out();
-  return verdict(outcomes, { duplicate: r.duplicate.ok, webhooks: r.webhooksOk }, out);
+  const c = r.conversation;
+  out(
+    `Conversation: ${c.recorded} of ${c.total} messages recorded (texts, an edit, a deletion, a reaction, a reply)`,
+  );
+  if (c.review) {
+    out(`Review page (user ${state.review.user}, password ${state.review.password}):`);
+    out(`  ${c.review.day}   the day: the conversation beside the files`);
+    out(`  ${c.review.chat}   the chat: its days, search, export`);
+  }
+  out();
+  return verdict(
+    outcomes,
+    {
+      duplicate: r.duplicate.ok,
+      webhooks: r.webhooksOk,
+      conversation: c.recorded === c.total,
+    },
+    out,
+  );
 }
 
 function verdict(
   outcomes: Outcome[],
-  ok: { duplicate: boolean; webhooks: boolean },
+  ok: { duplicate: boolean; webhooks: boolean; conversation: boolean },
   out: (line: string) => void,
 ): number {
   const files = outcomes.filter((o) => o.demo.expect === 'archived');
@@ -125,8 +145,9 @@ function verdict(
     `${files.filter((o) => o.ok).length} of ${files.length} files archived byte-exact; ` +
     `${records.filter((o) => o.ok).length} of ${records.length} recorded as not archivable, ` +
     `as expected; duplicate ${ok.duplicate ? 'recognised' : 'NOT handled'}` +
-    `${ok.webhooks ? '' : '; some webhooks were NOT answered 200'}.`;
-  if (failed.length === 0 && ok.duplicate && ok.webhooks) {
+    `${ok.webhooks ? '' : '; some webhooks were NOT answered 200'}` +
+    `${ok.conversation ? '' : '; the conversation was NOT recorded in full'}.`;
+  if (failed.length === 0 && ok.duplicate && ok.webhooks && ok.conversation) {
     out(`OK: ${line}`);
     return 0;
   }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { objectKeys, type Sidecar } from '@archiver/core';
 import { fileWebhook, type AddedFile } from '@archiver/testkit';
 import { demoCases, type DemoCase } from './demo-cases.js';
+import { DEMO_CHAT, demoConversation } from './demo-conversation.js';
 import { createDemoClient, type DemoClient } from './demo-client.js';
 import { judge, printReport, type DuplicateOutcome, type Outcome } from './demo-report.js';
 import { loadDevSettings } from './settings.js';
@@ -9,8 +10,10 @@ import { readState, type DevState } from './state.js';
 
 /**
  * `npm run demo`: realistic webhooks through the system `npm run dev` runs (every file type
- * on WhatsApp and MAX, a duplicate, a download that fails once, a file that is gone), then
- * a table of what was archived where, read back from the embedded S3. Exits 1 when
+ * on WhatsApp and MAX, a duplicate, a download that fails once, a file that is gone, and a
+ * conversation of texts, an edit, a deletion, a reaction and a reply around the WhatsApp
+ * files), then a table of what was archived where, read back from the embedded S3, and the
+ * review page's link to the conversation. Exits 1 when
  * anything that should have landed did not, 2 when `dev` is not running.
  */
 async function main(): Promise<number> {
@@ -35,10 +38,22 @@ const out = (line = '') => void process.stdout.write(`${line}\n`);
 
 async function run(state: DevState, client: DemoClient): Promise<number> {
   const cases = demoCases(state.instances);
+  const wa = state.instances.find((i) => i.kind === 'whatsapp');
+  const around = cases[0]?.timestamp ?? Math.floor(Date.now() / 1000);
+  const conversation = wa
+    ? demoConversation({ idInstance: wa.idInstance, kind: 'whatsapp' }, around)
+    : [];
   const on = state.instances.map((i) => `${i.kind === 'max' ? 'MAX' : 'WhatsApp'} ${i.idInstance}`);
-  out(`Demo: ${cases.length} file messages on instances ${on.join(' and ')}`);
+  out(
+    `Demo: ${cases.length} file messages on instances ${on.join(' and ')}, and a conversation ` +
+      `of ${conversation.length} messages (texts, an edit, a deletion, a reaction, a reply) around them`,
+  );
 
-  const sent = await sendAll(client, cases);
+  const sent = await sendAll(
+    client,
+    cases,
+    conversation.map((m) => m.body),
+  );
   const refused = sent.statuses.filter((s) => s !== 200);
   const answered = refused.length === 0 ? 'all answered 200' : `${refused.length} NOT answered 200`;
   out(
@@ -48,8 +63,19 @@ async function run(state: DevState, client: DemoClient): Promise<number> {
   const sidecarKeys = cases.map(
     (demo) => objectKeys({ prefix: state.s3.prefix, ...demo }).sidecarKey,
   );
+  const textKeys = conversation.map(
+    (m) =>
+      objectKeys({
+        prefix: state.s3.prefix,
+        kind: 'whatsapp',
+        idInstance: wa?.idInstance ?? '',
+        chatId: DEMO_CHAT,
+        idMessage: m.idMessage,
+        timestamp: m.timestamp,
+      }).sidecarKey,
+  );
   const timeoutMs = Number(process.env.DEMO_TIMEOUT_SECONDS ?? 60) * 1000;
-  const sidecars = await settle(client, sidecarKeys, timeoutMs);
+  const sidecars = await settle(client, [...sidecarKeys, ...textKeys], timeoutMs);
 
   const outcomes: Outcome[] = [];
   for (const [index, demo] of cases.entries()) {
@@ -57,11 +83,29 @@ async function run(state: DevState, client: DemoClient): Promise<number> {
     outcomes.push(await judgeOne(client, demo, key, sidecars.get(key), sent.added.get(demo)));
   }
   const duplicate = await judgeDuplicate(client, sent.duplicatesBefore, sidecarKeys[0] ?? '');
-  return printReport({ state, outcomes, duplicate, webhooksOk: refused.length === 0, out });
+  const recorded = textKeys.filter((k) => sidecars.get(k)?.status === 'recorded').length;
+  return printReport({
+    state,
+    outcomes,
+    duplicate,
+    webhooksOk: refused.length === 0,
+    conversation: {
+      recorded,
+      total: conversation.length,
+      review: wa ? reviewLinks(state, wa.idInstance, around) : undefined,
+    },
+    out,
+  });
 }
 
-/** Files into the simulator, then every webhook, then the first one again. */
-async function sendAll(client: DemoClient, cases: DemoCase[]) {
+/** Where the review page shows the demo's chat, and its day (UTC). */
+function reviewLinks(state: DevState, idInstance: string, timestamp: number) {
+  const chat = `${state.review.url}whatsapp/${idInstance}/${encodeURIComponent(DEMO_CHAT)}/`;
+  return { chat, day: `${chat}${new Date(timestamp * 1000).toISOString().slice(0, 10)}` };
+}
+
+/** Files into the simulator, then every webhook (the texts too), then the first one again. */
+async function sendAll(client: DemoClient, cases: DemoCase[], texts: unknown[]) {
   const added = new Map<DemoCase, AddedFile>();
   for (const demo of cases) if (demo.content) added.set(demo, await client.addFile(demo));
   const duplicatesBefore = await client.duplicateWebhooks();
@@ -70,7 +114,9 @@ async function sendAll(client: DemoClient, cases: DemoCase[]) {
   );
   const statuses: number[] = [];
   // Green-API does deliver the same webhook twice at times.
-  for (const body of [...bodies, bodies[0]]) statuses.push(await client.postWebhook(body));
+  for (const body of [...bodies, ...texts, bodies[0]]) {
+    statuses.push(await client.postWebhook(body));
+  }
   return { added, duplicatesBefore, statuses };
 }
 

@@ -7,6 +7,7 @@ describe('dev settings', () => {
     const secrets = [
       DEMO.webhookToken,
       DEMO.admin.password,
+      DEMO.review.password,
       ...DEMO.instances.map((i) => i.apiTokenInstance),
     ];
     expect(secrets.filter((s) => !DEMO_SECRETS.has(s))).toEqual([]);

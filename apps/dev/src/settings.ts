@@ -16,6 +16,7 @@ export const DEMO = {
   ],
   webhookToken: 'demo-webhook-token',
   admin: { user: 'admin', password: 'demo-password' },
+  review: { user: 'officer', password: 'demo-review-password' },
   bucket: 'archive',
 } as const;
 
@@ -32,6 +33,8 @@ const PASSED_THROUGH = [
   'WEBHOOK_TOKEN',
   'ADMIN_USER',
   'ADMIN_PASSWORD',
+  'REVIEW_USER',
+  'REVIEW_PASSWORD',
   'LOG_LEVEL',
   'RETRY_BASE_DELAY_MS',
   'RETRY_MAX_DELAY_MS',
@@ -83,6 +86,8 @@ export function loadDevSettings(env: Record<string, string | undefined>): DevSet
     WEBHOOK_TOKEN: DEMO.webhookToken,
     ADMIN_USER: DEMO.admin.user,
     ADMIN_PASSWORD: DEMO.admin.password,
+    REVIEW_USER: DEMO.review.user,
+    REVIEW_PASSWORD: DEMO.review.password,
     S3_BUCKET: DEMO.bucket,
     S3_ENDPOINT: `http://127.0.0.1:${ports.s3}`,
     S3_FORCE_PATH_STYLE: 'true',

@@ -17,6 +17,8 @@ export type DevState = {
   webhookToken: string;
   workerUrl: string;
   admin: { url: string; user: string; password: string };
+  /** The review page (`/review/`, docs/review.md) and its demo credentials. */
+  review: { url: string; user: string; password: string };
   simulator: { url: string; controlUrl: string };
   instances: Array<{ idInstance: string; kind: InstanceKind }>;
   s3: S3Connection & { prefix: string; dataDir: string };

@@ -80,7 +80,14 @@ export async function startSystem(settings: DevSettings, logger: Logger): Promis
     parts.push({ name: 'worker', stop: worker.stop });
 
     const receiverLogger = logger.child({ app: 'receiver' });
-    const services = createReceiverServices(receiverConfig, receiverLogger);
+    // The review page reads the embedded S3 with its keys, as the worker writes it.
+    const services = createReceiverServices(
+      receiverConfig,
+      receiverLogger,
+      undefined,
+      undefined,
+      s3ClientConfig(s3.connection),
+    );
     parts.push({ name: 'receiver services', stop: services.close });
     await waitForRedis(services.redis);
     const server = await listen(
@@ -104,6 +111,11 @@ export async function startSystem(settings: DevSettings, logger: Logger): Promis
         url: `${receiverUrl}/admin/queues`,
         user: receiverConfig.admin?.user ?? '',
         password: receiverConfig.admin?.password ?? '',
+      },
+      review: {
+        url: `${receiverUrl}/review/`,
+        user: receiverConfig.review?.user ?? '',
+        password: receiverConfig.review?.password ?? '',
       },
       simulator: { url: simulator.url, controlUrl: simulator.controlUrl },
       instances: DEMO.instances.map(({ idInstance, kind }) => ({ idInstance, kind })),

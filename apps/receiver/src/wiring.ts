@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Telemetry } from 'bullmq';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   createIngestPath,
   createLastSeen,
@@ -32,6 +33,8 @@ export function createReceiverServices(
   logger: Logger,
   telemetry?: Telemetry,
   registry?: InstanceRegistry,
+  /** The review page's S3 client settings over the config's (dev: the embedded S3's keys). */
+  s3?: Partial<S3ClientConfig>,
 ) {
   const redis = createRedis(config, 'producer');
   watchRedis(redis, logger);
@@ -49,7 +52,7 @@ export function createReceiverServices(
 
   return {
     redis,
-    review: createReviewServices(config, redis),
+    review: createReviewServices(config, redis, s3),
     keys,
     queue,
     recordQueue,
@@ -73,9 +76,13 @@ export type ReceiverServices = ReturnType<typeof createReceiverServices>;
  * the custody log's seals and unsealed entries, the audit log and the export. No S3 config:
  * the page says so.
  */
-function createReviewServices(config: Config, redis: RedisClient): AppDeps['review'] {
+function createReviewServices(
+  config: Config,
+  redis: RedisClient,
+  overrides?: Partial<S3ClientConfig>,
+): AppDeps['review'] {
   if (!config.review || !config.s3) return {};
-  const s3 = createS3Client(config.s3);
+  const s3 = createS3Client(config.s3, overrides);
   const { bucket, prefix } = config.s3;
   const store = createCustodyStore(s3, config.s3);
   const keys = custodyKeys(config.queuePrefix);
@@ -94,12 +101,6 @@ function createReviewServices(config: Config, redis: RedisClient): AppDeps['revi
     audit: (record) => writeAuditRecord({ store, onWritten }, record),
     // The CLI's `archiver export`, streamed as the response (docs/export.md).
     exportZip: (selection, out, hooks) =>
-      writeExport(
-        { s3, bucket, prefix, store, redis, keys },
-        selection,
-        out,
-        undefined,
-        hooks,
-      ),
+      writeExport({ s3, bucket, prefix, store, redis, keys }, selection, out, undefined, hooks),
   };
 }

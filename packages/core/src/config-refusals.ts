@@ -1,6 +1,6 @@
 import type { InstanceConfig } from './instances.js';
 
-/** The shortest webhook token or dashboard password start-up accepts. */
+/** The shortest webhook token, dashboard or review password start-up accepts. */
 export const MIN_SECRET_LENGTH = 16;
 
 /**
@@ -11,6 +11,7 @@ export const MIN_SECRET_LENGTH = 16;
 export const DEMO_SECRETS: ReadonlySet<string> = new Set([
   'demo-webhook-token',
   'demo-password',
+  'demo-review-password',
   'demo-whatsapp-api-token',
   'demo-max-api-token',
   'demo-api-token',
@@ -21,6 +22,7 @@ export const DEMO_SECRETS: ReadonlySet<string> = new Set([
 export type NamedSecrets = {
   webhookToken?: string;
   adminPassword?: string;
+  reviewPassword?: string;
   instances: InstanceConfig[];
   /** Where the instances came from: `GREEN_API_INSTANCES`, else the single-instance form. */
   fromInstancesJson: Set<string>;
@@ -82,6 +84,7 @@ export function securityProblems(secrets: NamedSecrets, opts: RefusalOptions): s
   const checked: Array<[string, string | undefined]> = [
     ...(opts.allowUnauthenticatedWebhooks ? [] : webhookTokens),
     ['ADMIN_PASSWORD', secrets.adminPassword],
+    ['REVIEW_PASSWORD', secrets.reviewPassword],
   ];
   for (const [name, value] of checked) {
     if (value === undefined || opts.dev) continue;

@@ -128,6 +128,8 @@ describe('loadConfig', () => {
       WEBHOOK_TOKEN: 'demo-webhook-token',
       ADMIN_USER: 'admin',
       ADMIN_PASSWORD: 'demo-password',
+      REVIEW_USER: 'officer',
+      REVIEW_PASSWORD: 'demo-review-password',
       GREEN_API_ID_INSTANCE: '1101000001',
       GREEN_API_TOKEN: 'demo-api-token',
     };
@@ -135,6 +137,7 @@ describe('loadConfig', () => {
       "GREEN_API_TOKEN: is a demo value; set the instance's real token",
       'WEBHOOK_TOKEN: is a demo value (npm run dev prints it); set your own secret',
       'ADMIN_PASSWORD: is a demo value (npm run dev prints it); set your own secret',
+      'REVIEW_PASSWORD: is a demo value (npm run dev prints it); set your own secret',
     ]);
     expect(problems({ ...demo, S3_BUCKET: 'archive' }, 'worker')).toEqual([
       "GREEN_API_TOKEN: is a demo value; set the instance's real token",

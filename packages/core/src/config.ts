@@ -247,6 +247,7 @@ export function loadConfig(
       {
         webhookToken: e.WEBHOOK_TOKEN,
         adminPassword: e.ADMIN_PASSWORD,
+        reviewPassword: e.REVIEW_PASSWORD,
         instances,
         fromInstancesJson: new Set(
           instances.map((i) => i.idInstance).filter((id) => id !== single),
