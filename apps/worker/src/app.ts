@@ -29,6 +29,7 @@ import { createArchiveProcessor } from './jobs/archive-file.js';
 import { createHostGuard } from './download-hosts.js';
 
 import { createObjectStore } from './storage/object-store.js';
+import { createWorkerHolds } from './storage/holds.js';
 import { createWorkerCustody } from './custody.js';
 import { createArchiveWorker } from './worker.js';
 import { createRecordProcessor } from './jobs/record-event.js';
@@ -88,7 +89,11 @@ export async function startWorker(
     registry: metrics.registry,
     logger,
   });
-  const store = createObjectStore(s3, config.s3, { onWritten: custody.onWritten });
+  // Objects written into a held chat carry the legal hold (docs/legal-hold.md).
+  const store = createObjectStore(s3, config.s3, {
+    onWritten: custody.onWritten,
+    holds: createWorkerHolds(s3, config.s3, logger),
+  });
   // Asked now so the log says which it is; a store that cannot be reached is asked again at
   // the first record.
   store.recordWriteMode().then(

@@ -32,7 +32,13 @@ describe('loadConfig', () => {
       quarantineMaxBytes: 64 * 1024 * 1024,
       backfill: { intervalMinutes: 30, windowMinutes: 1440 },
       logLevel: 'info',
-      s3: { bucket: 'archive', prefix: '', region: 'us-east-1', forcePathStyle: false },
+      s3: {
+        bucket: 'archive',
+        prefix: '',
+        region: 'us-east-1',
+        forcePathStyle: false,
+        holdRefreshMs: 30_000,
+      },
     });
     expect(config.instances).toEqual([
       {

@@ -68,6 +68,12 @@ export const envSchema = z.object({
    * those headers), `auto` asks the store once at start-up which it is.
    */
   S3_CONDITIONAL_WRITES: z.enum(['auto', 'true', 'false']).default('auto'),
+  /**
+   * Legal holds (docs/legal-hold.md): how old, in seconds, a worker's copy of the active holds
+   * may be before it reads `_holds/` again; `archiver hold` waits this long (plus a margin)
+   * before its catch-up pass. Fractions allowed, for tests.
+   */
+  HOLD_REFRESH_SECONDS: z.coerce.number().positive().default(30),
   /** Hosts a downloadUrl may point to (SSRF guard); `*.example.com` matches subdomains. */
   DOWNLOAD_HOSTS: z.string().optional(),
   /** Unrecognised webhook bodies kept for inspection and replay (newest first). */
@@ -144,6 +150,8 @@ export const s3ConfigSchema = z.object({
     .optional(),
   /** S3_CONDITIONAL_WRITES: `auto` detects it at start-up. */
   conditionalWrites: z.enum(['auto', 'on', 'off']).optional(),
+  /** HOLD_REFRESH_SECONDS in ms; absent: 30 s. */
+  holdRefreshMs: z.number().optional(),
 });
 
 export type S3Config = z.output<typeof s3ConfigSchema>;
@@ -402,6 +410,7 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
               : e.S3_CONDITIONAL_WRITES === 'true'
                 ? 'on'
                 : 'off',
+          holdRefreshMs: e.HOLD_REFRESH_SECONDS * 1000,
         }
       : undefined,
     downloadHosts: [...new Set([...hosts, ...instanceHosts])],

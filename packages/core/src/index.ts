@@ -6,6 +6,7 @@ export * from './job.js';
 export * from './kept-message.js';
 export * from './deadline.js';
 export * from './object-keys.js';
+export * from './legal-hold.js';
 export * from './sidecar.js';
 export * from './redis.js';
 export * from './queue.js';

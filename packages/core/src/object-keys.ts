@@ -21,11 +21,16 @@ export type KeyParts = {
   mimeType?: string;
 };
 
+/** `{prefix}{kind}/{idInstance}/{chatId}/`: every day of one chat, files, records and events. */
+export function chatFolder(p: Pick<KeyParts, 'prefix' | 'kind' | 'idInstance' | 'chatId'>): string {
+  return `${instanceFolder(p)}${idSegment(p.chatId)}/`;
+}
+
 /** `{prefix}{kind}/{idInstance}/{chatId}/{YYYY}/{MM}/{DD}/`: one chat's day (UTC). */
 export function chatDayFolder(
   p: Pick<KeyParts, 'prefix' | 'kind' | 'idInstance' | 'chatId' | 'timestamp'>,
 ): string {
-  return `${instanceFolder(p)}${idSegment(p.chatId)}/${datePath(p.timestamp)}/`;
+  return `${chatFolder(p)}${datePath(p.timestamp)}/`;
 }
 
 /** The folder of one message: `{prefix}{kind}/{idInstance}/{chatId}/{YYYY}/{MM}/{DD}/{idMessage}/`. */
@@ -68,7 +73,8 @@ export function eventKey(p: EventKeyParts): string {
   return `${folder}${time}-${safeSegment(p.typeWebhook)}-${p.digest.slice(0, 16)}.json`;
 }
 
-function instanceFolder(p: Pick<KeyParts, 'prefix' | 'kind' | 'idInstance'>): string {
+/** `{prefix}{kind}/{idInstance}/`: everything of one instance (its chats and `_instance`). */
+export function instanceFolder(p: Pick<KeyParts, 'prefix' | 'kind' | 'idInstance'>): string {
   return `${p.prefix}${p.kind}/${safeSegment(p.idInstance)}/`;
 }
 

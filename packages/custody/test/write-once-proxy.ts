@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { startS3Proxy, type S3Proxy } from '../../../apps/worker/test/s3-proxy.js';
+import { startS3Proxy, type S3Proxy } from '@archiver/testkit';
 
 export type SeenRequest = {
   method: string;

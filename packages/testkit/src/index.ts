@@ -24,3 +24,9 @@ export {
   type MultipartUploadInfo,
 } from './services/s3-service.js';
 export { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from './services/s3rver-local.js';
+export { startS3Proxy, type S3Proxy } from './services/s3-proxy.js';
+export {
+  startObjectLockProxy,
+  type ObjectLockProxy,
+  type RecordedRequest,
+} from './services/object-lock-proxy.js';

@@ -20,6 +20,7 @@ export type ObjectParams = Pick<
   | 'Metadata'
   | 'ObjectLockMode'
   | 'ObjectLockRetainUntilDate'
+  | 'ObjectLockLegalHoldStatus'
   | 'ServerSideEncryption'
   | 'SSEKMSKeyId'
 >;

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import { sidecarSchema, type S3Config, type Sidecar } from '@archiver/core';
+import { sidecarSchema, type HoldCache, type S3Config, type Sidecar } from '@archiver/core';
 import { objectProtection } from '@archiver/custody';
 import { uploadStream } from './multipart.js';
 import { createRecordWriter, detectRecordWriteMode, type RecordWriteMode } from './records.js';
@@ -52,6 +52,11 @@ export type ObjectStoreOptions = {
    * custody log's one hook.
    */
   onWritten?: (written: WrittenObject) => Promise<void>;
+  /**
+   * The active legal holds (docs/legal-hold.md): an object written into a held selection
+   * carries `x-amz-object-lock-legal-hold: ON` from its first byte. Absent: no hold is looked up.
+   */
+  holds?: HoldCache;
 };
 
 export type ObjectStore = ReturnType<typeof createObjectStore>;
@@ -81,8 +86,12 @@ export function createObjectStore(
     return detected;
   }
 
-  function protection() {
-    return objectProtection(config);
+  async function protection(key: string) {
+    const held = (await opts.holds?.covers(key)) === true;
+    return {
+      ...objectProtection(config),
+      ...(held ? { ObjectLockLegalHoldStatus: 'ON' as const } : {}),
+    };
   }
 
   return {
@@ -113,7 +122,7 @@ export function createObjectStore(
           Key: args.key,
           ContentType: args.contentType,
           Metadata: args.metadata,
-          ...protection(),
+          ...(await protection(args.key)),
         },
         body,
         { partSize: PART_SIZE, buffers: PART_BUFFERS, signal: args.signal },

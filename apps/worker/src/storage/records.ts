@@ -49,8 +49,8 @@ type Found = { etag?: string; value: unknown };
 export function createRecordWriter(deps: {
   client: S3Client;
   bucket: string;
-  /** Object Lock and encryption parameters, as every object gets them. */
-  protection: () => Record<string, unknown>;
+  /** Object Lock (with the legal hold where one covers `key`) and encryption parameters. */
+  protection: (key: string) => Promise<Record<string, unknown>>;
   mode: () => Promise<RecordWriteMode>;
   checksum: 'CRC32';
   /** The custody hook: told of every record written, before putRecord returns. */
@@ -70,7 +70,7 @@ export function createRecordWriter(deps: {
         Body: body,
         ContentType: 'application/json',
         ChecksumAlgorithm: deps.checksum,
-        ...deps.protection(),
+        ...(await deps.protection(key)),
         ...condition,
       }),
     );
