@@ -85,8 +85,9 @@ const outgoingText: StatusItem = {
 };
 
 beforeAll(async () => {
-  // Interval 60 min: the scheduler's first run comes at start-up; later ones are the test's.
-  p = await startPipeline({ STATUSES_INTERVAL_MINUTES: '60', BACKFILL_INTERVAL_MINUTES: '0' });
+  // Interval a day: the scheduler's run falls at the instance's own point of it (spreadOffset),
+  // not at start-up, so the reads below are the test's own.
+  p = await startPipeline({ STATUSES_INTERVAL_MINUTES: '1440', BACKFILL_INTERVAL_MINUTES: '0' });
   s3 = new S3Client(s3ClientConfig(inject('s3')));
   redis = new Redis(p.config.redisUrl);
   queue = createStatusesQueue(redis, p.prefix);
@@ -100,11 +101,12 @@ afterAll(async () => {
 
 describe('statuses ("stories")', () => {
   it('keeps each status once, media through the file path, within its own budget', async () => {
-    // The scheduler's run at start-up (nothing listed yet) is over before the test's calls.
-    await until(async () => {
-      const done = await queue.getJobs(['completed']);
-      return done.some((j) => j.id?.startsWith(`repeat:statuses-${WA.idInstance}:`)) || undefined;
-    }, 'the start-up read');
+    // Declared at start-up, run later: the scheduler's one job waits for its point.
+    const scheduled = await until(async () => {
+      const jobs = await queue.getJobs(['delayed']);
+      return jobs.find((j) => j.id?.startsWith(`repeat:statuses-${WA.idInstance}:`));
+    }, 'the scheduled read');
+    expect(scheduled.delay).toBeGreaterThan(0);
     p.fake.addStatus(WA.idInstance, incomingText);
     const img = p.fake.addStatus(WA.idInstance, incomingImage, {
       file: { bytes: image, fileName: 'view.jpg', mimeType: 'image/jpeg' },
@@ -232,11 +234,12 @@ describe('statuses ("stories")', () => {
       const schedulers = (await queue.getJobSchedulers()).map((s) => s.key).sort();
       expect(schedulers).toEqual(['statuses-1101000001', 'statuses-3100000000']);
       // Three start-ups (the first, a restart, a second replica), one run per interval: the
-      // one made when the scheduler was first declared.
-      const scheduled = (await queue.getJobs(['completed', 'active', 'waiting', 'delayed']))
-        .filter((j) => j.id?.startsWith('repeat:statuses-1101000001:'))
-        .filter((j) => j.timestamp <= Date.now());
-      expect(scheduled.filter((j) => j.finishedOn !== undefined)).toHaveLength(1);
+      // one queued when the scheduler was first declared, waiting for its point.
+      const scheduled = (await queue.getJobs(['completed', 'active', 'waiting', 'delayed'])).filter(
+        (j) => j.id?.startsWith('repeat:statuses-1101000001:'),
+      );
+      expect(scheduled).toHaveLength(1);
+      expect(await scheduled[0]?.getState()).toBe('delayed');
     } finally {
       await second.stop();
     }

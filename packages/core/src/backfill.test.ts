@@ -365,6 +365,7 @@ describe('scheduleBackfills', () => {
     expect(result).toEqual({
       scheduled: ['reconcile-1', 'reconcile-2'],
       removed: ['reconcile-999'],
+      moved: [],
     });
     expect(queue.schedulers.get('reconcile-1')).toEqual({
       every: 1_800_000,
@@ -409,7 +410,11 @@ describe('scheduleBackfills', () => {
         intervalMinutes,
         windowMinutes,
       });
-      expect(result).toEqual({ scheduled: [], removed: ['reconcile-1', 'reconcile-2'] });
+      expect(result).toEqual({
+        scheduled: [],
+        removed: ['reconcile-1', 'reconcile-2'],
+        moved: [],
+      });
       expect(queue.schedulers.size).toBe(0);
     },
   );

@@ -36,38 +36,50 @@ export async function syncSchedulers(
     data: (id: string) => Record<string, unknown>;
     opts: JobsOptions;
   },
-): Promise<{ scheduled: string[]; removed: string[] }> {
+): Promise<{ scheduled: string[]; removed: string[]; moved: string[] }> {
   const wanted = spec.everyMs > 0 ? spec.ids : [];
-  const scheduled = wanted.map((id) => `${spec.prefix}${id}`);
+  const key = (id: string) => `${spec.prefix}${id}`;
+  const offset = (id: string) => spreadOffset(key(id), spec.everyMs);
+  const scheduled = wanted.map(key);
   // One read of what is there, so a restart or a reload upserts only what changed: with
   // 5,000 instances that is the difference between seconds and milliseconds.
   const existing = new Map(
-    (await queue.getJobSchedulers(0, -1)).map((s) => [
-      s.key,
-      `${s.every ?? ''}|${JSON.stringify(s.template?.data ?? null)}`,
-    ]),
+    (await queue.getJobSchedulers(0, -1))
+      .filter((s) => s.key.startsWith(spec.prefix))
+      .map((s) => [s.key, s]),
   );
   const keep = new Set(scheduled);
-  const stale = [...existing.keys()].filter((key) => key.startsWith(spec.prefix) && !keep.has(key));
-  const todo = wanted.filter(
-    (id) =>
-      existing.get(`${spec.prefix}${id}`) !== `${spec.everyMs}|${JSON.stringify(spec.data(id))}`,
-  );
-  for (let i = 0; i < todo.length; i += UPSERT_BATCH) {
-    await Promise.all(
-      todo
-        .slice(i, i + UPSERT_BATCH)
-        .map((id) =>
-          queue.upsertJobScheduler(
-            `${spec.prefix}${id}`,
-            { every: spec.everyMs, offset: spreadOffset(`${spec.prefix}${id}`, spec.everyMs) },
-            { name: spec.jobName, data: spec.data(id), opts: spec.opts },
-          ),
-        ),
+  const stale = [...existing.keys()].filter((k) => !keep.has(k));
+  const todo = wanted.filter((id) => {
+    const s = existing.get(key(id));
+    return (
+      !s ||
+      s.every !== spec.everyMs ||
+      s.offset !== offset(id) ||
+      JSON.stringify(s.template?.data ?? null) !== JSON.stringify(spec.data(id))
     );
+  });
+  // An upsert keeps an existing scheduler's next run (BullMQ moves its offset only when the
+  // interval changes), so one declared at another point (before spreading, or at start-up
+  // time) is removed and declared again: it runs next at its own point, not with the herd.
+  const moved = todo.filter((id) => {
+    const s = existing.get(key(id));
+    return s !== undefined && s.every === spec.everyMs && s.offset !== offset(id);
+  });
+  await inBatches(moved, (id) => queue.removeJobScheduler(key(id)));
+  await inBatches(todo, (id) =>
+    queue.upsertJobScheduler(
+      key(id),
+      { every: spec.everyMs, offset: offset(id) },
+      { name: spec.jobName, data: spec.data(id), opts: spec.opts },
+    ),
+  );
+  await inBatches(stale, (k) => queue.removeJobScheduler(k));
+  return { scheduled, removed: stale, moved: moved.map(key) };
+}
+
+async function inBatches<T>(items: readonly T[], each: (item: T) => Promise<unknown>) {
+  for (let i = 0; i < items.length; i += UPSERT_BATCH) {
+    await Promise.all(items.slice(i, i + UPSERT_BATCH).map(each));
   }
-  for (let i = 0; i < stale.length; i += UPSERT_BATCH) {
-    await Promise.all(stale.slice(i, i + UPSERT_BATCH).map((key) => queue.removeJobScheduler(key)));
-  }
-  return { scheduled, removed: stale };
 }

@@ -19,6 +19,7 @@ import { createJournalCaller } from './journal-call.js';
 import type { Metrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RedisClient } from './redis.js';
+import { syncSchedulers, type SchedulerQueue } from './schedules.js';
 import { recordJobFromStatus } from './record-job.js';
 import type { RecordJobWriter } from './record-job-writer.js';
 
@@ -196,39 +197,26 @@ export function statusesSchedulerId(idInstance: string): string {
 
 /**
  * One BullMQ job scheduler per configured instance, every `intervalMinutes`, reading the last
- * `windowMinutes` (either 0: off, and existing schedulers are removed). BullMQ makes one job
- * per interval whatever the number of worker replicas; upserting is idempotent, so every
- * replica may call this at start-up.
+ * `windowMinutes` (either 0: off, and existing schedulers are removed), each at its own point
+ * of the interval (`spreadOffset`, as backfill and checks): 5,000 instances never read their
+ * status journals in the same second. BullMQ makes one job per interval whatever the number
+ * of worker replicas; the upsert is idempotent, so every replica calls this at start-up and
+ * on reload.
  */
-export async function scheduleStatuses(
-  queue: Pick<StatusesQueue, 'upsertJobScheduler' | 'removeJobScheduler' | 'getJobSchedulers'>,
+export function scheduleStatuses(
+  queue: SchedulerQueue,
   instances: Iterable<Pick<InstanceConfig, 'idInstance'>>,
   opts: { intervalMinutes: number; windowMinutes: number },
-): Promise<{ scheduled: string[]; removed: string[] }> {
+): Promise<{ scheduled: string[]; removed: string[]; moved: string[] }> {
   const enabled = opts.intervalMinutes > 0 && opts.windowMinutes > 0;
-  const wanted = enabled ? [...instances].map((i) => i.idInstance) : [];
-  const scheduled: string[] = [];
-  for (const id of wanted) {
-    await queue.upsertJobScheduler(
-      statusesSchedulerId(id),
-      { every: opts.intervalMinutes * 60_000 },
-      {
-        name: STATUSES_JOB,
-        data: { idInstance: id, minutes: opts.windowMinutes },
-        opts: STATUSES_JOB_OPTIONS,
-      },
-    );
-    scheduled.push(statusesSchedulerId(id));
-  }
-  const keep = new Set(scheduled);
-  const removed: string[] = [];
-  for (const scheduler of await queue.getJobSchedulers()) {
-    if (scheduler.key.startsWith(SCHEDULER_PREFIX) && !keep.has(scheduler.key)) {
-      await queue.removeJobScheduler(scheduler.key);
-      removed.push(scheduler.key);
-    }
-  }
-  return { scheduled, removed };
+  return syncSchedulers(queue, {
+    prefix: SCHEDULER_PREFIX,
+    ids: [...instances].map((i) => i.idInstance),
+    everyMs: enabled ? opts.intervalMinutes * 60_000 : 0,
+    jobName: STATUSES_JOB,
+    data: (idInstance) => ({ idInstance, minutes: opts.windowMinutes }),
+    opts: STATUSES_JOB_OPTIONS,
+  });
 }
 
 /** A status read's request as the worker reads it: validated, or why not. */
