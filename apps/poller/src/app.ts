@@ -74,7 +74,10 @@ export async function startPoller(
   await once(server, 'listening');
   poller.start();
   // A reload polls what the new configuration says (instancesToPoll's rule again).
-  opts.registry?.onChange((_change, next) => poller.update(instancesToPoll(next.instances)));
+  opts.registry?.onChange((change, next) => {
+    poller.update(instancesToPoll(next.instances));
+    metrics.forgetInstances(change.removed);
+  });
 
   return {
     port: (server.address() as AddressInfo).port,

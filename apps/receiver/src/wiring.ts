@@ -48,6 +48,8 @@ export function createReceiverServices(
   queue.on('error', (err) => logger.warn({ err, component: 'queue' }, 'queue error'));
   const metrics = createMetrics({ queue, redis, keys });
   late.metrics = metrics;
+  // A removed instance's series go with it (series per instance: docs/operations.md).
+  registry?.onChange((change) => metrics.forgetInstances(change.removed));
   const lastSeen = createLastSeen(redis, keys);
 
   return {

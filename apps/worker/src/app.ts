@@ -232,6 +232,7 @@ export async function startWorker(
       for (const kind of ['whatsapp', 'max']) clients.delete(`${id}:${kind}`);
     }
     hostGuard = createHostGuard(next.downloadHosts);
+    metrics.forgetInstances(change.removed);
     if (change.added.length + change.removed.length === 0) return;
     const ids = next.instances.map((i) => i.idInstance);
     await backfillWorker.schedule(next.instances);

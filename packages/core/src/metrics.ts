@@ -192,8 +192,37 @@ export function createMetrics(
       },
     }),
   };
-  return metrics;
+  // The counters labelled by instance. The readiness gauge is rebuilt at each scrape instead.
+  const perInstance = [
+    metrics.webhooksByInstance,
+    metrics.rateLimited,
+    metrics.instanceUnavailable,
+    metrics.jobsLost,
+    metrics.backfillFound,
+  ];
+  return {
+    ...metrics,
+    /**
+     * Drops the series of instances removed by a reload, so a process's series per instance
+     * are bounded by the instances configured now, not by every instance it ever had. A
+     * counter that comes back (the instance added again, a queued job of it still running)
+     * starts from 0, which Prometheus reads as a reset.
+     */
+    forgetInstances(ids: readonly string[]): void {
+      for (const counter of perInstance) for (const instance of ids) counter.remove({ instance });
+    },
+  };
 }
+
+/** The metrics with an `instance` label: what bounds a process's series per instance. */
+export const PER_INSTANCE_METRICS = [
+  'archiver_webhooks_by_instance_total',
+  'archiver_rate_limited_total',
+  'archiver_instance_unavailable_total',
+  'archiver_jobs_lost_total',
+  'archiver_backfill_found_total',
+  'archiver_instance_ready',
+] as const;
 
 /** Entries of the deadline index looked at, from the earliest, for one whose job is there. */
 const OLDEST_LOOKAHEAD = 100;
