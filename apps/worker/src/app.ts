@@ -63,6 +63,8 @@ export async function startWorker(
     lostJobs?: { intervalMs?: number; graceMs?: number };
     /** Reloadable instances (main.ts); default: the configuration's, fixed. */
     registry?: InstanceRegistry;
+    /** How long a job of an unknown instance waits before it ends recorded; tests shorten it. */
+    unknownInstanceGraceMs?: number;
   } = {},
 ): Promise<RunningWorker> {
   if (!config.s3) throw new Error('S3_BUCKET is required for the worker');
@@ -130,6 +132,7 @@ export async function startWorker(
     guard: (url) => hostGuard(url),
     metrics,
     logger: logger.child({ component: 'archive' }),
+    unknownInstanceGraceMs: opts.unknownInstanceGraceMs,
   });
   const jobWriter = createJobWriter({
     redis: connection,

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
@@ -8,12 +11,15 @@ import {
   createArchiveQueue,
   createJobWriter,
   createLogger,
+  createInstanceRegistry,
   createRedis,
   instanceMap,
   loadConfig,
+  watchInstances,
   retentionResolver,
   type ArchiveQueue,
   type Config,
+  type InstanceRegistry,
   type S3Timeouts,
 } from '@archiver/core';
 import { s3ClientConfig, startFakeGreenApi } from '@archiver/testkit';
@@ -36,13 +42,20 @@ export const MAX = {
  * test can assert that no secret reached them.
  */
 export async function startPipeline(
-  env: Record<string, string> = {},
+  envOverrides: Record<string, string> = {},
   opts: {
     s3Endpoint?: string;
     /** The S3 client's connection and silence timeouts, shortened for a test. */
     s3Timeouts?: S3Timeouts;
     /** The lost-job sweep's schedule and grace, shortened for a test. */
     lostJobs?: { intervalMs?: number; graceMs?: number };
+    /**
+     * GREEN_API_INSTANCES=@file, reloaded as main.ts does (watched, debounced 50 ms); each
+     * (re)start of the worker reads the file anew, as a restarted process would.
+     */
+    instancesFile?: boolean;
+    /** How long a job of an unknown instance waits before it ends recorded. */
+    unknownInstanceGraceMs?: number;
   } = {},
 ) {
   const fake = await startFakeGreenApi();
@@ -50,27 +63,37 @@ export async function startPipeline(
   fake.addInstance(MAX);
   const s3 = inject('s3');
   const prefix = `t${randomUUID().slice(0, 8)}`;
-  const instances = [WA, MAX].map((i) => ({
+  /** An instance as the configuration names it, pointing at the fake. */
+  const entryOf = (i: { idInstance: string; apiTokenInstance: string; kind: string }) => ({
     ...i,
     apiUrl: fake.url,
     webhookToken: `hook-${i.idInstance}`,
-  }));
-  const config = loadConfig(
-    {
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: prefix,
-      GREEN_API_INSTANCES: JSON.stringify(instances),
-      S3_BUCKET: s3.bucket,
-      S3_PREFIX: `${prefix}/`,
-      S3_ENDPOINT: s3.endpoint,
-      RETRY_BASE_DELAY_MS: '50',
-      RETRY_MAX_DELAY_MS: '200',
-      WORKER_CONCURRENCY: '8',
-      SHUTDOWN_TIMEOUT_MS: '5000',
-      ...env,
-    },
-    'worker',
-  );
+  });
+  const instances = [WA, MAX].map(entryOf);
+  const dir = opts.instancesFile ? mkdtempSync(join(tmpdir(), 'instances-')) : undefined;
+  const file = dir && join(dir, 'instances.json');
+  /** As editors and ConfigMaps do: a new file renamed over the old one. */
+  const writeInstances = (content: string) => {
+    if (!dir || !file) throw new Error('startPipeline: no instancesFile');
+    const tmp = join(dir, `.tmp-${randomUUID()}`);
+    writeFileSync(tmp, content);
+    renameSync(tmp, file);
+  };
+  if (file) writeInstances(JSON.stringify(instances));
+  const env = {
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: prefix,
+    GREEN_API_INSTANCES: file ? `@${file}` : JSON.stringify(instances),
+    S3_BUCKET: s3.bucket,
+    S3_PREFIX: `${prefix}/`,
+    S3_ENDPOINT: s3.endpoint,
+    RETRY_BASE_DELAY_MS: '50',
+    RETRY_MAX_DELAY_MS: '200',
+    WORKER_CONCURRENCY: '8',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...envOverrides,
+  };
+  const config = loadConfig(env, 'worker');
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -92,8 +115,30 @@ export async function startPipeline(
     endpoint: opts.s3Endpoint ?? s3.endpoint,
     ...(opts.s3Timeouts ? { requestHandler: opts.s3Timeouts } : {}),
   };
-  const workerOpts = { port: 0, s3: s3Overrides, lostJobs: opts.lostJobs };
-  let worker: RunningWorker | undefined = await startWorker(config, logger, workerOpts);
+  const workerOpts = {
+    port: 0,
+    s3: s3Overrides,
+    lostJobs: opts.lostJobs,
+    unknownInstanceGraceMs: opts.unknownInstanceGraceMs,
+  };
+  let registry: InstanceRegistry | undefined;
+  let watcher: { close(): void } | undefined;
+  /** A worker as main.ts starts it: on the file's content now, watching it. */
+  const start = async (overrides: Partial<Config> = {}) => {
+    if (!file) return startWorker({ ...config, ...overrides }, logger, workerOpts);
+    watcher?.close();
+    const load = () => loadConfig(env, 'worker');
+    const now = { ...load(), ...overrides };
+    registry = createInstanceRegistry({ config: now, load, logger });
+    watcher = watchInstances(registry, {
+      file,
+      logger,
+      debounceMs: 50,
+      readFile: (path) => readFileSync(path, 'utf8'),
+    });
+    return startWorker(now, logger, { ...workerOpts, registry });
+  };
+  let worker: RunningWorker | undefined = await start();
   return {
     fake,
     config,
@@ -108,15 +153,22 @@ export async function startPipeline(
     get worker() {
       return worker;
     },
+    /** The running worker's instances (with `instancesFile`). */
+    get registry() {
+      return registry;
+    },
+    entryOf,
+    writeInstances,
     async restartWorker(overrides: Partial<Config> = {}) {
       await worker?.stop();
-      worker = await startWorker({ ...config, ...overrides }, logger, workerOpts);
+      worker = await start(overrides);
     },
     async stopWorker() {
       await worker?.stop();
       worker = undefined;
     },
     async close() {
+      watcher?.close();
       await worker?.stop();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();

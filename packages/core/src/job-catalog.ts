@@ -66,6 +66,11 @@ export const archiveJobSchema = z.object({
   graceUntil: z.number().optional(),
   /** A downloadFile slot reserved in the rate limiter (Redis clock, ms), kept across a delay. */
   slotAt: z.number().optional(),
+  /**
+   * When a worker first met the job without knowing its instance (ms): the job waits for the
+   * configuration to catch up from then on, for a bounded time (apps/worker archive-file.ts).
+   */
+  unknownSince: z.number().optional(),
   /** The SHA-256 and length of the bytes received, for the record; none from the journals. */
   received: receivedSchema.optional(),
 });

@@ -18,7 +18,9 @@ export type FailureCode =
   | 'deadline_passed'
   | 'implausible_timestamp'
   /** The job left the queue without an end; recorded by the sweep (docs/storage.md §6). */
-  | 'job_lost';
+  | 'job_lost'
+  /** No worker knew the job's instance (its token) for UNKNOWN_INSTANCE_GRACE_MS. */
+  | 'instance_not_configured';
 
 /**
  * The exact bytes the archiver received for a body: their SHA-256 (hex) and length. `exact` is

@@ -89,7 +89,9 @@ async function requeue(
   if (state !== 'failed') return `job is ${state} now`;
   // Spread as stored: a job whose data fails the schema is re-queued as it is (the worker
   // records it as invalid_job again), with the grace added.
-  const data: ArchiveJobData = { ...job.data, graceUntil };
+  // A fresh wait for an instance not configured: the operator may just have added it back.
+  const { unknownSince: _waited, ...kept } = job.data;
+  const data: ArchiveJobData = { ...kept, graceUntil };
   const read = readArchiveJob(data);
   const deadline = read.ok ? effectiveDeadline(read.data, retention(read.data)) : graceUntil;
   // Before the job can run: a worker that finishes it removes the entry again. With its

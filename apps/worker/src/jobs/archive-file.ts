@@ -45,6 +45,8 @@ export type ArchiveDeps = {
   metrics: Metrics;
   logger: Logger;
   timeouts?: { headersMs: number; idleMs: number };
+  /** UNKNOWN_INSTANCE_GRACE_MS, shortened by tests. */
+  unknownInstanceGraceMs?: number;
 };
 
 /** The Green-API client's per-request timeout; an in-flight request counts at most this long. */
@@ -143,11 +145,39 @@ async function guard(deps: ArchiveDeps, run: JobRun): Promise<Outcome | undefine
     const error = data.lastError ?? 'deadline passed before an attempt';
     return { kind: 'ended', status: 'expired', code: 'deadline_passed', error };
   }
-  if (!run.instance) {
-    const reason = `instance ${data.idInstance} is not configured`;
-    return { kind: 'park', until: Date.now() + INSTANCE_PAUSE_MS, reason };
-  }
+  if (!run.instance) return unknownInstance(deps, run);
   return undefined;
+}
+
+/** How long a job waits for a worker that knows its instance before it ends recorded. */
+export const UNKNOWN_INSTANCE_GRACE_MS = 30 * 60_000;
+
+/**
+ * A job of an instance this worker does not know: without its token downloadFile cannot be
+ * called. A removed instance's queued jobs do not come here in the process that saw the
+ * removal (the registry's `lookup` keeps removed instances until restart); this is a worker
+ * started after the removal, or one that has not loaded a new instance yet (a rollout, a
+ * ConfigMap on its way). So the job waits, no attempt spent, for the configuration to catch
+ * up, from the first time a worker met it for UNKNOWN_INSTANCE_GRACE_MS; then it ends as
+ * `permanent_failure` `instance_not_configured` with its failure record, never retried for
+ * ever. `archiver retry-failed` runs it again once the instance is back.
+ */
+async function unknownInstance(deps: ArchiveDeps, run: JobRun): Promise<Outcome> {
+  const now = Date.now();
+  const since = run.data.unknownSince ?? now;
+  const graceMs = deps.unknownInstanceGraceMs ?? UNKNOWN_INSTANCE_GRACE_MS;
+  const reason = `instance ${run.data.idInstance} is not configured on this worker`;
+  if (now - since >= graceMs) {
+    const minutes = Math.round((now - since) / 60_000);
+    const error = `${reason}: no token to call downloadFile with (waited ${minutes} min for the configuration); add the instance back and run archiver retry-failed`;
+    return { kind: 'ended', status: 'permanent_failure', code: 'instance_not_configured', error };
+  }
+  if (run.data.unknownSince === undefined) {
+    await run.job.updateData({ ...run.job.data, unknownSince: since });
+    // Once per job, not at every wake-up.
+    run.log.warn({ waitingUntil: new Date(since + graceMs).toISOString() }, reason);
+  }
+  return { kind: 'park', until: Math.min(since + graceMs, now + INSTANCE_PAUSE_MS), reason };
 }
 
 /** Take a slot → downloadFile → stream the bytes to S3 → record; any error becomes an outcome. */
