@@ -12,6 +12,7 @@ export * from './redis.js';
 export * from './queue.js';
 export * from './redis-keys.js';
 export * from './logger.js';
+export * from './scrub.js';
 export * from './metrics.js';
 export * from './quarantine.js';
 export * from './job-writer.js';

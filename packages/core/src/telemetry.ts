@@ -1,6 +1,6 @@
 import { context, propagation } from '@opentelemetry/api';
 import type { Telemetry } from 'bullmq';
-import { scrubSecrets } from './logger.js';
+import { createScrubber } from './scrub.js';
 
 export type TelemetryHandle = {
   /** BullMQ's OpenTelemetry adapter: pass as `telemetry` to Queue and Worker. */
@@ -74,8 +74,8 @@ export function scrubbingExporter<S extends ExportedSpan>(
   inner: SpanExporterLike<S>,
   secrets: string[],
 ): SpanExporterLike<S> {
-  const clean = (value: unknown): unknown =>
-    typeof value === 'string' ? scrubSecrets(value, secrets) : value;
+  const scrub = createScrubber(secrets);
+  const clean = (value: unknown): unknown => (typeof value === 'string' ? scrub(value) : value);
   const cleanAll = (attributes: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, clean(v)]));
   return {
