@@ -113,14 +113,21 @@ describe('loadConfig', () => {
       },
     ]);
     const found = problems(
-      { GREEN_API_INSTANCES: list, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'hunter2' },
+      {
+        GREEN_API_INSTANCES: list,
+        ADMIN_USER: 'ops',
+        ADMIN_PASSWORD: 'hunter2',
+        REVIEW_USER: 'officer',
+        REVIEW_PASSWORD: 'letmein',
+      },
       'receiver',
     );
     expect(found).toEqual([
       expect.stringMatching(/^GREEN_API_INSTANCES\[0\]\.webhookToken: must be at least 16/),
       expect.stringMatching(/^ADMIN_PASSWORD: must be at least 16/),
+      expect.stringMatching(/^REVIEW_PASSWORD: must be at least 16/),
     ]);
-    expect(found.join('\n')).not.toMatch(/short|hunter2/);
+    expect(found.join('\n')).not.toMatch(/short|hunter2|letmein/);
     // Without authentication the token does not matter; the dashboard password still does.
     expect(
       problems({ ALLOW_UNAUTHENTICATED_WEBHOOKS: 'true', WEBHOOK_TOKEN: 'hook' }, 'receiver'),
