@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { Worker } from 'bullmq';
-import { ARCHIVE_QUEUE, createRedis } from '@archiver/core';
+import { ARCHIVE_QUEUE } from '@archiver/core';
+import { failJobs } from './support/failed-jobs.js';
 import { startReceiver, type TestReceiver } from './support/harness.js';
 import './support/provided.js';
 
@@ -31,32 +31,6 @@ afterAll(async () => {
     await receiver?.close();
   }
 });
-
-/** Fails `count` jobs for real (a BullMQ worker that throws), so the failed list holds them. */
-async function failJobs(receiver: TestReceiver, count: number): Promise<void> {
-  const connection = createRedis(receiver.config.redisUrl, 'worker');
-  const worker = new Worker(
-    ARCHIVE_QUEUE,
-    () => {
-      throw new Error('permanent_failure: no_file: gone');
-    },
-    { connection, prefix: receiver.prefix },
-  );
-  try {
-    for (let i = 0; i < count; i += 1) {
-      await receiver.queue.add('archive-file', { n: i } as never, {
-        jobId: `failed-${i}`,
-        attempts: 1,
-      });
-    }
-    await expect
-      .poll(() => receiver.queue.getJobCountByTypes('failed'), { timeout: 10_000 })
-      .toBe(count);
-  } finally {
-    await worker.close();
-    connection.disconnect();
-  }
-}
 
 function put(receiver: TestReceiver, path: string, headers: Record<string, string> = {}) {
   return fetch(`${receiver.url}${path}`, { method: 'PUT', headers: { ...AUTH, ...headers } });
