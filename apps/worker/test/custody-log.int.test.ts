@@ -7,6 +7,7 @@ import { SEAL_QUEUE, createCustodyLog, custodyKeys } from '@archiver/custody';
 import { getObjectBytes, listAllKeys, s3ClientConfig } from '@archiver/testkit';
 import { WA, jobState, startPipeline, type Pipeline } from './harness.js';
 import { fileJob } from './corpus.js';
+import { startVersioningProxy } from '../../../packages/custody/test/versioning-proxy.js';
 
 const signingKey = () =>
   generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -76,6 +77,37 @@ describe('custody log: the object store hook', () => {
       }
     } finally {
       s3.destroy();
+    }
+  });
+
+  it('enters the version id each write made where the bucket keeps versions', async () => {
+    const proxy = await startVersioningProxy(inject('s3').endpoint);
+    try {
+      p = await startPipeline({ SEAL_SIGNING_KEY: signingKey() }, { s3Endpoint: proxy.url });
+      const ok = fileJob(p.fake, {
+        kind: 'whatsapp',
+        idInstance: WA.idInstance,
+        typeMessage: 'documentMessage',
+        chatId: '79001234567@c.us',
+        idMessage: 'CUSTODYVERSIONED',
+        size: 2000,
+      });
+      const { jobId } = await p.writer.write(ok.data);
+      await expect.poll(() => jobState(p!.queue, jobId), { timeout: 20_000 }).toBe('completed');
+      const entries = await entriesOf(p);
+      // the file and its record
+      expect(entries).toHaveLength(2);
+      expect(entries.filter((e) => e.key.endsWith('/CUSTODYVERSIONED/message.json'))).toHaveLength(
+        1,
+      );
+      for (const e of entries) {
+        expect(e.versionId).toMatch(/^v\d{6}$/);
+        expect(e.versionId).toBe(proxy.versionOf(e.key));
+      }
+    } finally {
+      await p?.close();
+      p = undefined;
+      proxy.close();
     }
   });
 

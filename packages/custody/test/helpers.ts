@@ -58,10 +58,12 @@ export function custodyContext(opts: { endpoint?: string } = {}) {
     async put(name: string, body: string | Buffer) {
       const bytes = Buffer.from(body);
       const key = `${prefix}${name}`;
-      await s3.send(new PutObjectCommand({ Bucket: s3conn.bucket, Key: key, Body: bytes }));
+      const put = await s3.send(
+        new PutObjectCommand({ Bucket: s3conn.bucket, Key: key, Body: bytes }),
+      );
       await log.record({
         key,
-        versionId: null,
+        versionId: put.VersionId ?? null,
         sha256: createHash('sha256').update(bytes).digest('hex'),
         size: bytes.length,
         time: new Date().toISOString(),

@@ -1,7 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
   createSigner,
+  describeCustodyFinding,
   loadPublicKey,
   parseSeal,
   sealBytes,
@@ -11,6 +12,7 @@ import {
   type CustodyFinding,
 } from '../src/index.js';
 import { custodyContext, newKeyPem, type CustodyContext } from './helpers.js';
+import { startVersioningProxy } from './versioning-proxy.js';
 
 let c: CustodyContext;
 afterEach(async () => c?.close());
@@ -18,8 +20,8 @@ afterEach(async () => c?.close());
 const HOUR = 3_600_000;
 
 /** Three seals over six objects (a file and its sidecar per message). */
-async function archive() {
-  c = custodyContext();
+async function archive(opts: { endpoint?: string } = {}) {
+  c = custodyContext(opts);
   const keys: string[] = [];
   for (let s = 0; s < 3; s += 1) {
     for (const m of [0, 1]) {
@@ -148,5 +150,57 @@ describe('verify: chain of custody', () => {
     );
     const { findings } = await verify();
     expect(findings[0]).toMatchObject({ problem: 'seal_unreadable', seq: 2 });
+  });
+});
+
+describe('verify: a versioned bucket', () => {
+  let proxy: Awaited<ReturnType<typeof startVersioningProxy>> | undefined;
+  afterEach(() => proxy?.close());
+
+  async function versioned() {
+    proxy = await startVersioningProxy(inject('s3').endpoint);
+    return archive({ endpoint: proxy.url });
+  }
+
+  it('seals the version each write made, and passes while the bucket serves those', async () => {
+    await versioned();
+    const { entries } = parseSeal((await c.store.get(sealKey(c.prefix, 1)))!).raw;
+    expect(entries.map((e) => e.versionId)).toEqual(entries.map((e) => proxy!.versionOf(e.key)));
+    expect(entries.every((e) => /^v\d{6}$/.test(e.versionId ?? ''))).toBe(true);
+    expect((await verify()).findings).toEqual([]);
+  });
+
+  it('names a new version of the same bytes put over a sealed one', async () => {
+    const keys = await versioned();
+    const sealed = proxy!.versionOf(keys[2]!);
+    await c.putRaw(keys[2]!, 'bytes 01');
+    const { findings } = await verify();
+    expect(findings).toEqual([
+      {
+        problem: 'object_replaced',
+        key: keys[2],
+        seq: 1,
+        sealedVersionId: sealed,
+        actualVersionId: proxy!.versionOf(keys[2]!),
+      },
+    ]);
+    expect(describeCustodyFinding(findings[0]!)).toMatch(/^OBJECT REPLACED .* sealed v\d{6}/);
+  });
+
+  it('names a rewrite with the sealed version to read the original by', async () => {
+    const keys = await versioned();
+    const sealed = proxy!.versionOf(keys[4]!);
+    await c.putRaw(keys[4]!, 'other bytes');
+    const [finding, ...rest] = (await verify()).findings;
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({
+      problem: 'object_changed',
+      key: keys[4],
+      sealed: { versionId: sealed },
+      actual: { versionId: proxy!.versionOf(keys[4]!), size: 11 },
+    });
+    expect(describeCustodyFinding(finding!)).toContain(
+      `sealed version ${sealed} may still be read`,
+    );
   });
 });

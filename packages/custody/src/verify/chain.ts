@@ -110,7 +110,7 @@ export async function checkChain(opts: {
     raw.entries.forEach((e, i) => {
       opts.partitions.add(
         e.key,
-        `E\t${JSON.stringify({ key: e.key, sha256: e.sha256, size: e.size, seq, i })}`,
+        `E\t${JSON.stringify({ key: e.key, versionId: e.versionId, sha256: e.sha256, size: e.size, seq, i })}`,
       );
     });
     summary.entries += raw.entries.length;

@@ -10,8 +10,15 @@ export type CustodyFinding =
       problem: 'object_changed';
       key: string;
       seq: number;
-      sealed: { sha256: string; size: number };
-      actual: { sha256: string; size: number };
+      sealed: { sha256: string; size: number; versionId: string | null };
+      actual: { sha256: string; size: number; versionId: string | null };
+    }
+  | {
+      problem: 'object_replaced';
+      key: string;
+      seq: number;
+      sealedVersionId: string;
+      actualVersionId: string;
     }
   | { problem: 'object_unsealed'; key: string; lastModified: string; sha256: string; size: number }
   | { problem: 'object_error'; key: string; detail: string };
@@ -37,8 +44,14 @@ export function describeCustodyFinding(f: CustodyFinding): string {
           : '',
         f.sealed.size !== f.actual.size ? `size ${f.actual.size}, sealed ${f.sealed.size}` : '',
       ].filter(Boolean);
-      return `OBJECT CHANGED   ${f.key} (seal ${f.seq}): ${what.join('; ')}`;
+      const kept =
+        f.sealed.versionId && f.sealed.versionId !== f.actual.versionId
+          ? `; the sealed version ${f.sealed.versionId} may still be read by its id`
+          : '';
+      return `OBJECT CHANGED   ${f.key} (seal ${f.seq}): ${what.join('; ')}${kept}`;
     }
+    case 'object_replaced':
+      return `OBJECT REPLACED  ${f.key} (seal ${f.seq}): the bucket serves version ${f.actualVersionId}, sealed ${f.sealedVersionId} (same bytes, written behind the archiver's back)`;
     case 'object_unsealed':
       return `OBJECT UNSEALED  ${f.key} (written ${f.lastModified}, in no seal)`;
     case 'object_error':

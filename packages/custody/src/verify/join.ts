@@ -1,7 +1,16 @@
 import type { CustodyFinding } from './findings.js';
 
-type Sealed = { key: string; sha256: string; size: number; seq: number; i: number };
-type Found = { key: string; sha256: string; size: number; lastModified: string };
+type Version = { versionId?: string | null };
+type Sealed = Version & { key: string; sha256: string; size: number; seq: number; i: number };
+type Found = Version & { key: string; sha256: string; size: number; lastModified: string };
+
+/**
+ * Where the bucket keeps versions, the one a GET reads must be the one the seal names. Any
+ * other version was written behind the archiver's back (its own writes are entered, and the
+ * latest entry names the latest version); the sealed version may still be readable by id.
+ */
+const otherVersion = (sealed: Sealed, found: Found) =>
+  Boolean(sealed.versionId && found.versionId && sealed.versionId !== found.versionId);
 
 /** Entries recorded but not sealed yet (from Redis): an object matching one is in custody. */
 export type PendingIndex = Map<string, Set<string>>;
@@ -49,14 +58,24 @@ export function judgePartition(
     if (sealed && !found) {
       ctx.report({ problem: 'object_missing', key, seq: sealed.seq });
     } else if (found && sealed && digestId(found) === digestId(sealed)) {
-      sealedObjects += 1;
+      if (otherVersion(sealed, found) && !waiting) {
+        ctx.report({
+          problem: 'object_replaced',
+          key,
+          seq: sealed.seq,
+          sealedVersionId: sealed.versionId!,
+          actualVersionId: found.versionId!,
+        });
+      } else {
+        sealedObjects += 1;
+      }
     } else if (found && sealed && !waiting) {
       ctx.report({
         problem: 'object_changed',
         key,
         seq: sealed.seq,
-        sealed: { sha256: sealed.sha256, size: sealed.size },
-        actual: { sha256: found.sha256, size: found.size },
+        sealed: { sha256: sealed.sha256, size: sealed.size, versionId: sealed.versionId ?? null },
+        actual: { sha256: found.sha256, size: found.size, versionId: found.versionId ?? null },
       });
     } else if (
       found &&

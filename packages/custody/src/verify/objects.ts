@@ -54,5 +54,6 @@ async function digestOf(s3: S3Client, bucket: string, key: string) {
     hash.update(chunk);
     size += chunk.length;
   }
-  return { sha256: hash.digest('hex'), size };
+  // A versioned bucket names the version a GET read: `join` compares it with the sealed one.
+  return { versionId: res.VersionId ?? null, sha256: hash.digest('hex'), size };
 }

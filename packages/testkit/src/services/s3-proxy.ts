@@ -4,14 +4,19 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export type S3Proxy = { url: string; close(): void };
 
+/** Headers to add to a forwarded answer, given the request and the upstream status. */
+export type AnswerHeaders = (req: IncomingMessage, status: number) => Record<string, string>;
+
 /**
  * An HTTP proxy in front of the test S3, for tests that must see or disturb what the worker
  * sends. `intercept` sees every request first: it may look at it, or take it over by
- * returning true, in which case the request is not forwarded.
+ * returning true, in which case the request is not forwarded. `addHeaders` may add headers
+ * to a forwarded answer (what a store s3rver is not would say, e.g. a version id).
  */
 export async function startS3Proxy(
   target: string,
   intercept: (req: IncomingMessage, res: ServerResponse) => boolean,
+  addHeaders?: AnswerHeaders,
 ): Promise<S3Proxy> {
   const upstream = new URL(target);
   const sockets = new Set<Socket>();
@@ -26,7 +31,8 @@ export async function startS3Proxy(
         headers: req.headers,
       },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        const status = up.statusCode ?? 502;
+        res.writeHead(status, { ...up.headers, ...addHeaders?.(req, status) });
         up.pipe(res);
       },
     );
