@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     load: () => loadConfig(process.env, 'receiver'),
     logger,
   });
+  // Spans, like log lines, are scrubbed of a reloaded instance's tokens too.
+  registry.onChange((_change, next) => telemetry?.updateSecrets(configSecrets(next)));
   const watcher = watchInstances(registry, {
     file: instancesFile(process.env),
     logger,

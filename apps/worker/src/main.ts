@@ -36,6 +36,8 @@ async function main() {
     load: () => loadConfig(process.env, 'worker'),
     logger,
   });
+  // Spans, like log lines, are scrubbed of a reloaded instance's tokens too.
+  registry.onChange((_change, next) => telemetry?.updateSecrets(configSecrets(next)));
   const watcher = watchInstances(registry, {
     file: instancesFile(process.env),
     logger,

@@ -49,4 +49,23 @@ describe('the span exporter', () => {
     // Everything else of the span (its context, its methods) is the span's own.
     expect(out!.spanContext()).toEqual({ traceId: 't' });
   });
+
+  it("scrubs a reloaded instance's token from then on", () => {
+    const names: string[] = [];
+    const exporter = scrubbingExporter(
+      {
+        export: (spans, done) => {
+          names.push(...spans.map((s) => s.name));
+          done({ code: 0 });
+        },
+        shutdown: () => Promise.resolve(),
+      },
+      [SECRET],
+    );
+    const added = 'api-token-of-a-new-instance';
+    const span = (name: string) => ({ name, attributes: {}, events: [], status: { code: 0 } });
+    exporter.updateSecrets([SECRET, added]);
+    exporter.export([span(`GET /getSettings/${added}`), span(`GET /x/${SECRET}`)], () => undefined);
+    expect(names).toEqual(['GET /getSettings/[redacted]', 'GET /x/[redacted]']);
+  });
 });

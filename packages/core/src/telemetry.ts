@@ -5,6 +5,8 @@ import { createScrubber } from './scrub.js';
 export type TelemetryHandle = {
   /** BullMQ's OpenTelemetry adapter: pass as `telemetry` to Queue and Worker. */
   bullmq: Telemetry;
+  /** The secrets spans are scrubbed of, replaced (a reload's new tokens). */
+  updateSecrets(secrets: string[]): void;
   shutdown(): Promise<void>;
 };
 
@@ -39,14 +41,16 @@ export async function startTelemetry(opts: {
     import('@opentelemetry/instrumentation-http'),
     import('bullmq-otel'),
   ]);
+  const exporter = scrubbingExporter(new OTLPTraceExporter(), opts.secrets);
   const sdk = new NodeSDK({
     serviceName: opts.serviceName,
-    traceExporter: scrubbingExporter(new OTLPTraceExporter(), opts.secrets),
+    traceExporter: exporter,
     instrumentations: [new UndiciInstrumentation(), new HttpInstrumentation()],
   });
   sdk.start();
   return {
     bullmq: new BullMQOtel({ tracerName: 'greenapi-archiver' }),
+    updateSecrets: (secrets) => exporter.updateSecrets(secrets),
     shutdown: () => sdk.shutdown(),
   };
 }
@@ -73,8 +77,8 @@ export type SpanExporterLike<S extends ExportedSpan> = {
 export function scrubbingExporter<S extends ExportedSpan>(
   inner: SpanExporterLike<S>,
   secrets: string[],
-): SpanExporterLike<S> {
-  const scrub = createScrubber(secrets);
+): SpanExporterLike<S> & { updateSecrets(secrets: string[]): void } {
+  let scrub = createScrubber(secrets);
   const clean = (value: unknown): unknown => (typeof value === 'string' ? scrub(value) : value);
   const cleanAll = (attributes: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, clean(v)]));
@@ -101,6 +105,9 @@ export function scrubbingExporter<S extends ExportedSpan>(
     },
     shutdown: () => inner.shutdown(),
     forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+    updateSecrets(next) {
+      scrub = createScrubber(next);
+    },
   };
 }
 
