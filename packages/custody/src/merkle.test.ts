@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { auditPath, leafHash, merkleRoot, nodeHash, rootFromPath } from './merkle.js';
+import { auditPath, auditPaths, leafHash, merkleRoot, nodeHash, rootFromPath } from './merkle.js';
 
 const sha = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
 
@@ -26,6 +26,14 @@ describe('merkle', () => {
       for (let i = 0; i < n; i += 1) {
         expect(rootFromPath(leaves[i] as Buffer, auditPath(leaves, i))).toEqual(root);
       }
+    }
+  });
+
+  it('auditPaths gives the same paths as auditPath, for every tree size up to 33', () => {
+    for (let n = 1; n <= 33; n += 1) {
+      const leaves = Array.from({ length: n }, (_, i) => leafHash(`entry ${i}`));
+      const pathOf = auditPaths(leaves);
+      for (let i = 0; i < n; i += 1) expect(pathOf(i)).toEqual(auditPath(leaves, i));
     }
   });
 

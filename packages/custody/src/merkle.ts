@@ -63,6 +63,44 @@ function collect(leaves: Buffer[], start: number, end: number, index: number, ou
   }
 }
 
+/**
+ * Audit paths of many leaves of one tree (an export proves most entries of a seal): each
+ * subtree's root is computed once, so n paths cost O(n log n) hashes, not O(n²).
+ */
+export function auditPaths(leaves: Buffer[]): (index: number) => PathStep[] {
+  const memo = new Map<number, Buffer>();
+  const width = leaves.length + 1;
+  const root = (start: number, end: number): Buffer => {
+    if (end - start === 1) return leaves[start] as Buffer;
+    const id = start * width + end;
+    let h = memo.get(id);
+    if (!h) {
+      const k = split(end - start);
+      h = nodeHash(root(start, start + k), root(start + k, end));
+      memo.set(id, h);
+    }
+    return h;
+  };
+  return (index) => {
+    if (index < 0 || index >= leaves.length) throw new RangeError('leaf index out of range');
+    const steps: PathStep[] = [];
+    let start = 0;
+    let end = leaves.length;
+    while (end - start > 1) {
+      const k = split(end - start);
+      if (index < start + k) {
+        steps.push({ side: 'right', hash: root(start + k, end).toString('hex') });
+        end = start + k;
+      } else {
+        steps.push({ side: 'left', hash: root(start, start + k).toString('hex') });
+        start += k;
+      }
+    }
+    // Collected from the root down; a path runs from the leaf up.
+    return steps.reverse();
+  };
+}
+
 /** The root an audit path leads to from a leaf (what a verifier compares with the seal's). */
 export function rootFromPath(leaf: Buffer, path: PathStep[]): Buffer {
   let h = leaf;

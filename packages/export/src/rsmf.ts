@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { dirname } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { TimelineEntry } from '@archiver/timeline';
+import { lineFile, readLines } from './spill.js';
 import { createZipWriter } from './zip.js';
 
 /**
@@ -44,11 +46,13 @@ export function createRsmfCollector(opts: {
   platform: string;
   display: string;
   eventsFile: string;
+  /** The attachments, one JSON line each ({id, key, size}), for writeRsmfFile. */
+  attachmentsFile: string;
 }) {
   const participants = new Map<string, string>();
   const changes = new Map<string, Changes>();
   const events = createWriteStream(opts.eventsFile);
-  const attachments: { id: string; key: string; size: number }[] = [];
+  const attachments = lineFile(opts.attachmentsFile);
   let first: string | undefined;
   let last: string | undefined;
   let count = 0;
@@ -60,7 +64,6 @@ export function createRsmfCollector(opts: {
   }
 
   return {
-    attachments,
     async add(e: TimelineEntry) {
       const participant = e.sender ?? (e.direction === 'event' ? opts.conversation : 'unknown');
       if (!participants.has(participant)) {
@@ -106,7 +109,7 @@ export function createRsmfCollector(opts: {
         const name = e.file.key.split('/').pop() ?? 'file';
         const id = `${e.idMessage ?? count}_${name}`;
         event.attachments = [{ id, display: name, size: e.file.size ?? 0 }];
-        attachments.push({ id, key: e.file.key, size: e.file.size ?? 0 });
+        await attachments.write(JSON.stringify({ id, key: e.file.key, size: e.file.size ?? 0 }));
       }
       first ??= e.time;
       last = e.time;
@@ -118,6 +121,7 @@ export function createRsmfCollector(opts: {
     async finish(manifestFile: string) {
       events.end();
       await once(events, 'close');
+      await attachments.close();
       const people = [...participants]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([id, display]) => ({ id, display }));
@@ -191,7 +195,9 @@ export async function writeRsmfFile(opts: {
   file: string;
   zipFile: string;
   manifestFile: string;
-  attachments: { id: string; open: () => Promise<Readable>; size: number }[];
+  /** The collector's attachments file; `open` reads an attachment's bytes by its key. */
+  attachmentsFile: string;
+  open: (key: string) => Promise<Readable>;
   conversation: string;
   summary: {
     begin?: string;
@@ -200,10 +206,11 @@ export async function writeRsmfFile(opts: {
     participants: { id: string; display: string }[];
   };
 }) {
-  const zip = createZipWriter(createWriteStream(opts.zipFile));
+  const zip = createZipWriter(createWriteStream(opts.zipFile), { tmpDir: dirname(opts.zipFile) });
   await zip.add('rsmf_manifest.json', createReadStream(opts.manifestFile), { compress: true });
-  for (const a of opts.attachments) {
-    await zip.add(a.id, await a.open(), { compress: false, size: a.size });
+  for await (const line of readLines(opts.attachmentsFile)) {
+    const a = JSON.parse(line) as { id: string; key: string; size: number };
+    await zip.add(a.id, await opts.open(a.key), { compress: false, size: a.size });
   }
   await zip.end();
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -6,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { chatDayFolder } from '@archiver/core';
 import type { CustodyKeys, CustodyStore } from '@archiver/custody';
 import {
   chatTimeline,
@@ -16,15 +16,12 @@ import {
   type TimelineEntry,
 } from '@archiver/timeline';
 import type { Cluster, Redis } from 'ioredis';
-import {
-  EXPORT_FORMAT,
-  exportSelectionSchema,
-  type ExportManifest,
-  type ExportSelection,
-} from './manifest.js';
-import { proveKeys } from './proofs.js';
+import { EXPORT_FORMAT, exportSelectionSchema, type ExportSelection } from './manifest.js';
+import { writeManifest } from './manifest-file.js';
+import { objectLine, proveObjects } from './proofs.js';
 import { createRsmfCollector, writeRsmfFile } from './rsmf.js';
-import { createZipWriter, type ZipEntryDigest } from './zip.js';
+import { lineFile, PAD, readLines } from './spill.js';
+import { createZipWriter } from './zip.js';
 
 export type ExportDeps = {
   s3: S3Client;
@@ -54,15 +51,20 @@ export type ExportHooks = {
 };
 
 export type ExportResult = {
-  manifest: ExportManifest;
   /** SHA-256 of manifest.json's bytes (the audit record names it). */
   manifestSha256: string;
+  /** Entries in the zip, manifest.json included. */
   files: number;
+  objects: number;
+  chats: number;
   bytes: number;
-  unsealed: string[];
+  /** Objects without a proof (not sealed yet): how many, and the first few keys. */
+  unsealed: { count: number; first: string[] };
 };
 
 const KINDS = ['whatsapp', 'max'] as const;
+/** An entry is written after its message: a seal older than this before the oldest is done. */
+const CLOCK_SKEW_MS = 24 * 3600_000;
 
 /**
  * One self-contained zip of an instance's chats (or one chat) in a day range, streamed to
@@ -70,8 +72,11 @@ const KINDS = ['whatsapp', 'max'] as const;
  * RSMF file per chat under `chats/`, each object's custody proof under `proofs/`, and
  * `manifest.json` last with the SHA-256 of every other entry. Entries are in a fixed order
  * with fixed times, so two exports of the same selection differ only in `created`.
- * Memory holds a day of one chat's timeline and a few bytes per object (its key and digest
- * for the manifest), never a file: each is streamed from S3 through the zip.
+ *
+ * Memory does not grow with the export: files are streamed from S3 through the zip one at a
+ * time, and every list that grows with it (the objects, their digests, their proofs, the
+ * zip's central directory, the manifest) is written to a temporary file as it is made and
+ * read back a line at a time. It holds a day of one chat's timeline, one seal, one sort run.
  */
 export async function writeExport(
   deps: ExportDeps,
@@ -83,20 +88,25 @@ export async function writeExport(
   const sel = exportSelectionSchema.parse(selection);
   const now = deps.now ?? (() => new Date());
   const tmp = await mkdtemp(join(tmpdir(), 'archiver-export-'));
+  const at = (name: string) => join(tmp, name);
+  const zip = createZipWriter(out, { tmpDir: tmp });
   try {
-    const chats = sel.chatId
-      ? await chatFolders(deps, sel.idInstance, sel.chatId)
-      : await chatFolders(deps, sel.idInstance);
-    const zip = createZipWriter(out);
-    const files: ZipEntryDigest[] = [];
-    const objects: ExportManifest['objects'] = [];
-    const chatList: ExportManifest['chats'] = [];
+    const chats = await chatFolders(deps, sel.idInstance, sel.chatId);
+    const files = lineFile(at('files.jsonl'));
+    const objects = lineFile(at('objects.jsonl'));
+    const byKey = lineFile(at('objects.by-key'));
+    const chatList = lineFile(at('chats.jsonl'));
+    const addFile = async (...args: Parameters<typeof zip.add>) => {
+      const digest = await zip.add(...args);
+      await files.write(JSON.stringify(digest));
+      return digest;
+    };
     let bytes = 0;
-    let done = 0;
+    let oldest = Infinity;
     const pathOf = (key: string) => `files/${key.slice(deps.prefix.length)}`;
 
     for (const [n, chat] of chats.entries()) {
-      const base = join(tmp, `chat-${n}`);
+      const base = at(`chat-${n}`);
       const html = createWriteStream(`${base}.html`);
       // The review page's renderer, with files linked to their copies in the zip.
       html.write(
@@ -111,8 +121,9 @@ export async function writeExport(
         platform: chat.kind,
         display: chat.chatId,
         eventsFile: `${base}.events`,
+        attachmentsFile: `${base}.attachments`,
       });
-      const chatObjects: { key: string; size?: number }[] = [];
+      const chatObjects = lineFile(`${base}.objects`);
       let day: string | undefined;
       let dayEntries: TimelineEntry[] = [];
       const flush = async () => {
@@ -140,10 +151,11 @@ export async function writeExport(
         }
         dayEntries.push(e);
         entries += 1;
+        oldest = Math.min(oldest, e.timestamp * 1000);
         await rsmf.add(e);
-        chatObjects.push({ key: e.key });
+        await chatObjects.write(JSON.stringify({ key: e.key }));
         if (e.file?.status === 'archived' && e.file.key) {
-          chatObjects.push({ key: e.file.key, size: e.file.size });
+          await chatObjects.write(JSON.stringify({ key: e.file.key, size: e.file.size }));
         }
         onProgress?.({ phase: 'timeline', done: entries, bytes });
       }
@@ -151,105 +163,133 @@ export async function writeExport(
       if (entries === 0) html.write(markup`<p class="empty">No records in this range.</p>\n`.value);
       html.end(documentTail().value);
       await once(html, 'close');
+      await chatObjects.close();
       const summary = await rsmf.finish(`${base}.manifest.json`);
 
-      for (const o of chatObjects) {
-        const digest = await zip.add(pathOf(o.key), await openObject(deps, o.key), {
+      for await (const line of readLines(chatObjects.path)) {
+        const o = JSON.parse(line) as { key: string; size?: number };
+        const digest = await addFile(pathOf(o.key), await openObject(deps, o.key), {
           compress: o.size === undefined,
           size: o.size,
         });
-        files.push(digest);
-        objects.push({ key: o.key, path: digest.path, proof: null });
+        await byKey.write(objectLine(o.key, objects.count));
+        await objects.write(JSON.stringify({ key: o.key, path: digest.path }));
         bytes += digest.size;
-        done += 1;
-        onProgress?.({ phase: 'files', done, bytes });
+        onProgress?.({ phase: 'files', done: objects.count, bytes });
       }
       const folder = `chats/${chat.folder}`;
-      files.push(
-        await zip.add(`${folder}/transcript.html`, createReadStream(`${base}.html`), {
-          compress: true,
-        }),
-      );
+      await addFile(`${folder}/transcript.html`, createReadStream(`${base}.html`), {
+        compress: true,
+      });
       await writeRsmfFile({
         file: `${base}.rsmf`,
         zipFile: `${base}.rsmf.zip`,
         manifestFile: `${base}.manifest.json`,
-        attachments: rsmf.attachments.map((a) => ({
-          id: a.id,
-          size: a.size,
-          open: () => openObject(deps, a.key),
-        })),
+        attachmentsFile: `${base}.attachments`,
+        open: (key) => openObject(deps, key),
         conversation: chat.chatId,
         summary,
       });
-      files.push(
-        await zip.add(`${folder}/conversation.rsmf`, createReadStream(`${base}.rsmf`), {
-          compress: true,
+      await addFile(`${folder}/conversation.rsmf`, createReadStream(`${base}.rsmf`), {
+        compress: true,
+      });
+      await chatList.write(
+        JSON.stringify({
+          chatId: chat.chatId,
+          folder,
+          transcript: `${folder}/transcript.html`,
+          rsmf: `${folder}/conversation.rsmf`,
+          entries,
         }),
       );
-      chatList.push({
-        chatId: chat.chatId,
-        folder,
-        transcript: `${folder}/transcript.html`,
-        rsmf: `${folder}/conversation.rsmf`,
-        entries,
-      });
+      for (const ext of ['html', 'events', 'attachments', 'objects', 'manifest.json', 'rsmf']) {
+        await rm(`${base}.${ext}`, { force: true });
+      }
       await rm(`${base}.rsmf.zip`, { force: true });
     }
+    await objects.close();
+    await byKey.close();
+    await chatList.close();
 
-    // Proofs: one pass over the seals for every object of the export, in the files' order.
-    const index = new Map(objects.map((o, i) => [o.key, i]));
-    const proofsFile = join(tmp, 'proofs.jsonl');
-    const proofOut = createWriteStream(proofsFile);
-    const unsealed = await proveKeys(
+    // Proofs, joined on disk with the objects (proofs.ts), then written in the files' order.
+    const proved = await proveObjects(
       { store: deps.store, redis: deps.redis, keys: deps.keys },
-      new Set(index.keys()),
-      async (proof) => {
-        if (!proofOut.write(`${index.get(proof.key)}\t${JSON.stringify(proof, null, 2)}\u0000`)) {
-          await once(proofOut, 'drain');
-        }
+      {
+        tmp,
+        byKey: byKey.path,
+        isCandidate: inSelection(deps.prefix, sel, chats),
+        notBefore: Number.isFinite(oldest) ? oldest - CLOCK_SKEW_MS : undefined,
       },
     );
-    proofOut.end();
-    await once(proofOut, 'close');
-    const proofs: { i: number; text: string }[] = [];
-    for await (const chunk of readRecords(proofsFile)) proofs.push(chunk);
-    proofs.sort((a, b) => a.i - b.i);
-    for (const [n, p] of proofs.entries()) {
-      const o = objects[p.i]!;
-      const path = `proofs/${o.key.slice(deps.prefix.length)}.proof.json`;
-      files.push(await zip.add(path, `${p.text}\n`, { compress: true }));
-      o.proof = path;
-      onProgress?.({ phase: 'proofs', done: n + 1, total: proofs.length, bytes });
+    const listed = lineFile(at('objects.manifest'));
+    const unsealed = { count: 0, first: [] as string[] };
+    const proofs = readLines(proved.file);
+    let next = await proofs.next();
+    let index = 0;
+    for await (const line of readLines(objects.path)) {
+      const o = JSON.parse(line) as { key: string; path: string };
+      let proof: string | null = null;
+      if (!next.done && Number(next.value.slice(0, PAD)) === index) {
+        proof = `proofs/${o.key.slice(deps.prefix.length)}.proof.json`;
+        const text = JSON.stringify(JSON.parse(next.value.slice(PAD + 1)), null, 2);
+        await addFile(proof, `${text}\n`, { compress: true });
+        next = await proofs.next();
+        onProgress?.({ phase: 'proofs', done: index + 1, total: objects.count, bytes });
+      } else {
+        unsealed.count += 1;
+        if (unsealed.first.length < 5) unsealed.first.push(o.key);
+      }
+      await listed.write(JSON.stringify({ key: o.key, path: o.path, proof }));
+      index += 1;
     }
+    await proofs.return(undefined);
+    await listed.close();
+    await files.close();
 
-    const manifest: ExportManifest = {
-      format: EXPORT_FORMAT,
-      created: now().toISOString(),
-      selection: sel,
-      chats: chatList,
-      files,
-      objects,
-    };
-    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`);
-    await hooks.beforeManifest?.({
-      sha256: createHash('sha256').update(manifestBytes).digest('hex'),
-      objects: objects.length,
-      bytes,
+    const manifestFile = at('manifest.json');
+    const manifestSha256 = await writeManifest(manifestFile, {
+      head: { format: EXPORT_FORMAT, created: now().toISOString(), selection: sel },
+      chats: chatList.path,
+      files: files.path,
+      objects: listed.path,
     });
-    const m = await zip.add('manifest.json', manifestBytes, { compress: true });
+    await hooks.beforeManifest?.({ sha256: manifestSha256, objects: objects.count, bytes });
+    await zip.add('manifest.json', createReadStream(manifestFile), { compress: true });
     await zip.end();
-    onProgress?.({ phase: 'done', done, bytes });
+    onProgress?.({ phase: 'done', done: objects.count, bytes });
     return {
-      manifest,
-      manifestSha256: m.sha256,
-      files: files.length + 1,
+      manifestSha256,
+      files: files.count + 1,
+      objects: objects.count,
+      chats: chatList.count,
       bytes,
-      unsealed: [...unsealed].sort(),
+      unsealed,
     };
+  } catch (err) {
+    await zip.abort();
+    throw err;
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Which sealed keys may be objects of the export: under one of its chat folders, on a day
+ * of its range. The proof pass joins them with the objects themselves (proofs.ts).
+ */
+function inSelection(
+  prefix: string,
+  sel: ExportSelection,
+  chats: { kind: string; folder: string }[],
+): (key: string) => boolean {
+  const folders = new Set(chats.map((c) => `${c.kind}/${sel.idInstance}/${c.folder}`));
+  return (key) => {
+    if (!key.startsWith(prefix)) return false;
+    const [kind, instance, folder, yyyy, mm, dd] = key.slice(prefix.length).split('/', 6);
+    if (!folders.has(`${kind}/${instance}/${folder}`)) return false;
+    const day = `${yyyy}-${mm}-${dd}`;
+    return (!sel.since || day >= sel.since) && (!sel.until || day <= sel.until);
+  };
 }
 
 /**
@@ -267,19 +307,6 @@ function rangeText(sel: { since?: string; until?: string }): string {
   return `${sel.since ?? 'first day'} to ${sel.until ?? 'last day'} (UTC)`;
 }
 
-/** Proofs from the temporary file, one at a time (each is small; their number is the objects'). */
-async function* readRecords(file: string): AsyncGenerator<{ i: number; text: string }> {
-  let rest = '';
-  for await (const chunk of createReadStream(file, 'utf8')) {
-    const parts = (rest + (chunk as string)).split('\u0000');
-    rest = parts.pop() ?? '';
-    for (const part of parts) {
-      const tab = part.indexOf('\t');
-      yield { i: Number(part.slice(0, tab)), text: part.slice(tab + 1) };
-    }
-  }
-}
-
 async function openObject(deps: ExportDeps, key: string): Promise<Readable> {
   const res = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
   return res.Body as Readable;
@@ -294,6 +321,21 @@ async function openObject(deps: ExportDeps, key: string): Promise<Readable> {
  */
 async function chatFolders(deps: ExportDeps, idInstance: string, only?: string) {
   const found: { kind: string; folder: string; chatId: string }[] = [];
+  if (only) {
+    // One chat: its folder follows from its id (object-keys.ts), one listing per kind.
+    for (const kind of KINDS) {
+      const p = { prefix: deps.prefix, kind, idInstance, chatId: only, timestamp: 0 };
+      const chatFolder = chatDayFolder(p).replace(/\d{4}\/\d{2}\/\d{2}\/$/, '');
+      const page = await deps.s3.send(
+        new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: chatFolder, MaxKeys: 1 }),
+      );
+      const base = `${deps.prefix}${kind}/${idInstance}/`;
+      if (page.Contents?.length) {
+        found.push({ kind, folder: chatFolder.slice(base.length, -1), chatId: only });
+      }
+    }
+    return found;
+  }
   for (const kind of KINDS) {
     const base = `${deps.prefix}${kind}/${idInstance}/`;
     let startAfter: string | undefined;

@@ -22,8 +22,8 @@ const HELP = `Usage: archiver export --instance ID [--chat CHAT] [--since YYYY-M
 One self-contained zip for a reviewer or a court (docs/export.md): every archived object of
 the instance's chats (or one chat) in the day range, an HTML transcript per chat that opens
 offline, an RSMF 2.0 file per chat for e-discovery platforms, the custody proof of every
-object, and manifest.json with the SHA-256 of every file. Streamed: memory does not grow
-with the files' size; progress on stderr. The same export twice gives the same bytes but
+object, and manifest.json with the SHA-256 of every file. Streamed: memory grows neither
+with the files' size nor with their number; progress on stderr. The same export twice gives the same bytes but
 for the manifest's "created". Check it with: archiver verify --export FILE.zip --public-key KEY.
 Every export is written to the audit log (docs/custody.md §6) with who asked.
 
@@ -103,18 +103,19 @@ async function runExport(
         actor: opts.actor,
         selection: opts.selection,
         result: {
-          objects: result.manifest.objects.length,
+          objects: result.objects,
           bytes: result.bytes,
           sha256: result.manifestSha256,
         },
       },
     );
     deps.err.write(
-      `export: ${result.files} files, ${result.manifest.objects.length} objects (${formatBytes(result.bytes)}) in ${result.manifest.chats.length} chats to ${opts.file}\n`,
+      `export: ${result.files} files, ${result.objects} objects (${formatBytes(result.bytes)}) in ${result.chats} chats to ${opts.file}\n`,
     );
-    if (result.unsealed.length > 0) {
+    const { unsealed } = result;
+    if (unsealed.count > 0) {
       deps.err.write(
-        `export: ${result.unsealed.length} objects not sealed yet, without proof (run archiver seal first): ${result.unsealed.slice(0, 5).join(', ')}${result.unsealed.length > 5 ? ', …' : ''}\n`,
+        `export: ${unsealed.count} objects not sealed yet, without proof (run archiver seal first): ${unsealed.first.join(', ')}${unsealed.count > unsealed.first.length ? ', …' : ''}\n`,
       );
     }
     return EXIT.ok;
