@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { objectKeys } from '@archiver/core';
 import {
@@ -14,7 +15,7 @@ import { benchInstances, fileJob } from './lib/fixtures.js';
 import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { residentMemory, spawnApp, spawnSource, type SpawnedSource } from './lib/spawn.js';
-import { GiB, MiB, listRatios, median, round, roundRatios, sleep, waitUntil } from './lib/stats.js';
+import { GiB, MiB, listRatios, median, round, roundRatios, waitUntil } from './lib/stats.js';
 import { workerEnv } from './lib/worker-env.js';
 
 /**

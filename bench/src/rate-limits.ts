@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, loadConfig } from '@archiver/core';
 import {
   s3ClientConfig,
@@ -10,7 +11,7 @@ import { benchInstances, fileJob } from './lib/fixtures.js';
 import { startWorker } from '@archiver/worker';
 import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
-import { round, sleep } from './lib/stats.js';
+import { round } from './lib/stats.js';
 
 const BUDGET = 5; // WhatsApp's documented downloadFile budget, the archiver's default
 

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, loadConfig } from '@archiver/core';
 import { createApp, createReceiverServices, listen, listenUrl } from '@archiver/receiver';
 import { INSTANCES, type ChaosEnv } from './env.js';
@@ -99,8 +100,4 @@ async function post(url: string, body: string, token: string): Promise<string> {
   } catch {
     return 'network-error';
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createArchiveQueue, createRedis, type ArchiveQueue } from '@archiver/core';
 import { auditArchive, type Audit } from './audit.js';
 import { makeCorpus, type CorpusFile } from './corpus.js';
 import { workerEnv, type ChaosEnv } from './env.js';
 import { spawnWorker, type WorkerProcess } from './processes.js';
-import { newSendReport, sendWebhooks, sleep, startReceiver, type SendReport } from './receiver.js';
+import { newSendReport, sendWebhooks, startReceiver, type SendReport } from './receiver.js';
 
 const MiB = 1024 * 1024;
 

@@ -6,7 +6,14 @@ import {
   type GreenApiClient,
   type Notification,
 } from '@archiver/greenapi';
-import type { Ingest, IngestOutcome, InstanceConfig, LastSeen, Metrics } from '@archiver/core';
+import {
+  pause,
+  type Ingest,
+  type IngestOutcome,
+  type InstanceConfig,
+  type LastSeen,
+  type Metrics,
+} from '@archiver/core';
 
 export type PollerDeps = {
   /** The instances to poll (see `instancesToPoll`). */
@@ -100,14 +107,14 @@ export function createPoller(deps: PollerDeps): Poller {
         isError(err, GreenApiRateLimitError) ? err.retryAfterMs : undefined,
       );
       log.warn({ err, delayMs }, 'receiveNotification failed; backing off');
-      await wait(delayMs, signal);
+      await pause(delayMs, signal);
       return false;
     }
     if (notification === null) return true;
     // From here on the stop signal is not passed on: the notification in hand is finished.
     const handled = await handle(client, instance, notification, log);
     if (handled) return true;
-    await wait(backoff.next(), stopping.signal);
+    await pause(backoff.next(), stopping.signal);
     return false;
   }
 
@@ -155,7 +162,7 @@ export function createPoller(deps: PollerDeps): Poller {
             : 'deleteNotification failed; the notification will come back as a duplicate',
         );
         if (!again) return false;
-        await wait(backoffOpts.minMs * attempt, stopping.signal);
+        await pause(backoffOpts.minMs * attempt, stopping.signal);
       }
     }
   }
@@ -212,18 +219,4 @@ function createBackoff({ minMs, maxMs }: { minMs: number; maxMs: number }) {
       next = minMs;
     },
   };
-}
-
-/** Resolves after `ms`, or early when the signal aborts (never rejects). */
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** Median of a non-empty list (mean of the middle two for an even count). */
 export function median(values: number[]): number {
   if (values.length === 0) throw new Error('median of nothing');
@@ -31,10 +33,6 @@ export function listRatios(ratios: number[]): string {
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Polls `check` until it returns true; throws after `timeoutMs` with `what` in the message. */
 export async function waitUntil(

@@ -4,11 +4,12 @@
 // worker built (`pnpm build`).
 //   FILES=16 SIZE_MIB=100 node --conditions=@archiver/source --import tsx bench/src/micro/concurrent-memory.ts
 // TLS=0 serves S3 over plain HTTP instead, to tell TLS's share of the memory from the rest.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeGreenApi, startRedis, startS3 } from '@archiver/testkit';
 import { benchInstances, fileJob, type BenchInstance } from '../lib/fixtures.js';
 import { createBenchProducer } from '../lib/producer.js';
 import { residentMemory, spawnApp } from '../lib/spawn.js';
-import { MiB, sleep, waitUntil } from '../lib/stats.js';
+import { MiB, waitUntil } from '../lib/stats.js';
 import { workerEnv } from '../lib/worker-env.js';
 
 const files = Number(process.env.FILES ?? 16);

@@ -19,6 +19,7 @@ export * from './job-writer.js';
 export * from './lost-jobs.js';
 export * from './ingest.js';
 export * from './rate-limit.js';
+export * from './sleep.js';
 export * from './s3-client.js';
 export * from './backfill.js';
 export * from './telemetry.js';

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { GreenApiRateLimitError, isError } from '@archiver/greenapi';
 import type { Metrics } from './metrics.js';
-import { sleep, type RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from './rate-limit.js';
+import { sleep } from './sleep.js';
 
 /** The Green-API client's default request timeout: an in-flight call counts at most this long. */
 const IN_FLIGHT_HOLD_MS = 30_000;

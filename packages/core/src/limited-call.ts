@@ -1,5 +1,6 @@
 import { GreenApiRateLimitError, isError } from '@archiver/greenapi';
-import { sleep, type RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from './rate-limit.js';
+import { sleep } from './sleep.js';
 
 /** How long a request counts as in flight if its process dies before the answer. */
 const IN_FLIGHT_HOLD_MS = 30_000;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis.js';
 import type { RedisKeys } from './redis-keys.js';
+import { sleep } from './sleep.js';
 
 /**
  * Spacing slightly wider than the documented budget: Green-API counts requests in a window
@@ -237,21 +238,3 @@ export function createRateLimiter(redis: RedisClient, keys: RedisKeys) {
 }
 
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
-
-/** Waits `ms`, or rejects early with the signal's reason. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener('abort', abort);
-      resolve();
-    }
-    function abort() {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    }
-    if (signal?.aborted) abort();
-    else signal?.addEventListener('abort', abort, { once: true });
-  });
-}

@@ -1,3 +1,4 @@
+import { sleep } from '@archiver/core';
 import { rescanBucket, sealPending, type SealRun } from '@archiver/custody';
 import { HELP_OPTION, parseCommandArgs, positiveInt } from '../args.js';
 import { sealerDepsOf, signerOf } from '../custody-deps.js';
@@ -30,7 +31,7 @@ async function sealWhenFree(deps: CliDeps): Promise<Extract<SealRun, { status: '
     const run = await sealPending(sealer);
     if (run.status === 'done') return run;
     if (Date.now() > until) throw new Error('another sealer has held the seal lock for 2 minutes');
-    await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
+    await sleep(BUSY_POLL_MS);
   }
 }
 

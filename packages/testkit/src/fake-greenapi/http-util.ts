@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as timeout } from 'node:timers/promises';
 import {
   STATUS_CODES,
   type IncomingMessage,
@@ -70,16 +71,9 @@ export async function readJson(req: IncomingMessage, limitBytes = 1024 * 1024): 
 }
 
 /** Resolves after `ms`, or early (never rejecting) when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  await timeout(ms, undefined, { signal }).catch((err: unknown) => {
+    if (!signal.aborted) throw err;
   });
 }
 
