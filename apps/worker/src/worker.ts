@@ -6,6 +6,7 @@ import {
   jobWorkerOptions,
   readArchiveJob,
   effectiveDeadline,
+  retentionDaysOf,
   retryDelay,
   type ArchiveJobData,
   type Config,
@@ -44,8 +45,10 @@ export function createArchiveWorker(deps: {
       ) => {
         const parsed = readArchiveJob(job?.data);
         if (!parsed.ok) return config.retry.baseDelayMs;
-        const retentionDays =
-          deps.instances.get(parsed.data.idInstance)?.retentionDays ?? config.retentionDays;
+        const retentionDays = retentionDaysOf(
+          deps.instances.get(parsed.data.idInstance),
+          config.retentionDays,
+        );
         return retryDelay(attemptsMade, {
           ...config.retry,
           deadlineMs: effectiveDeadline(parsed.data, retentionDays),

@@ -6,7 +6,7 @@ import {
   type JournalItem,
   type JournalPage,
 } from '@archiver/greenapi';
-import { deadlineOf } from './deadline.js';
+import { deadlineOf, retentionDaysOf } from './deadline.js';
 import type { InstanceConfig } from './instances.js';
 import { syncSchedulers, type SchedulerQueue } from './schedules.js';
 import { archiveJobId, jobFromJournal, type ArchiveJob } from './job.js';
@@ -154,7 +154,7 @@ export function createBackfill(deps: BackfillDeps) {
     seen: Set<string>,
   ) {
     const now = Date.now();
-    const retentionDays = instance.retentionDays ?? deps.retentionDays;
+    const retentionDays = retentionDaysOf(instance, deps.retentionDays);
     const jobs: ArchiveJob[] = [];
     counts.scanned += items.length;
     for (const item of items) {

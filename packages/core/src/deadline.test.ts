@@ -5,6 +5,7 @@ import {
   implausibleTimestamp,
   lastChanceAt,
   priorityOf,
+  retentionDaysOf,
   retryDelay,
 } from './deadline.js';
 
@@ -16,6 +17,12 @@ describe('deadlines and priorities', () => {
     expect(effectiveDeadline({ timestamp: 1_700_000_000, graceUntil: 1_800_000_000_000 }, 15)).toBe(
       1_800_000_000_000,
     );
+  });
+
+  it("takes the instance's own retention window, else the default", () => {
+    expect(retentionDaysOf({ retentionDays: 30 }, 15)).toBe(30);
+    expect(retentionDaysOf({}, 15)).toBe(15);
+    expect(retentionDaysOf(undefined, 15)).toBe(15);
   });
 
   it('serves the nearer deadline first, within BullMQ bounds', () => {

@@ -5,6 +5,18 @@ const MAX_PRIORITY = 2 ** 21 - 1;
 const PRIORITY_EPOCH_MS = Date.UTC(2025, 0, 1);
 const PRIORITY_STEP_MS = 5 * 60_000;
 
+/**
+ * The retention rule, the one place it is decided: Green-API keeps a message's file for the
+ * instance's own `retentionDays` when it has one (WhatsApp's window is not published, and a
+ * tariff may differ), else for RETENTION_DAYS (15 by default). Every deadline comes from it.
+ */
+export function retentionDaysOf(
+  instance: { retentionDays?: number } | undefined,
+  defaultDays: number,
+): number {
+  return instance?.retentionDays ?? defaultDays;
+}
+
 /** When Green-API's copy is expected to be gone: message time + retention window. */
 export function deadlineOf(timestampSeconds: number, retentionDays: number): number {
   return timestampSeconds * 1000 + retentionDays * DAY_MS;

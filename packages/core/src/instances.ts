@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idInstanceSchema, instanceKindSchema, type InstanceKind } from '@archiver/greenapi';
 import type { Env } from './config.js';
+import { retentionDaysOf } from './deadline.js';
 
 /** One entry of GREEN_API_INSTANCES (README.md, Configuration). */
 export const instanceSchema = z.object({
@@ -104,8 +105,8 @@ export function instanceMap(instances: InstanceConfig[]): Map<string, InstanceCo
   return new Map(instances.map((i) => [i.idInstance, i]));
 }
 
-/** An instance's own retentionDays (WhatsApp's window is not published), else the default. */
+/** The retention window of a job's instance (retentionDaysOf), looked up by its idInstance. */
 export function retentionResolver(instances: Map<string, InstanceConfig>, fallbackDays: number) {
   return (job: { idInstance: string }): number =>
-    instances.get(job.idInstance)?.retentionDays ?? fallbackDays;
+    retentionDaysOf(instances.get(job.idInstance), fallbackDays);
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { GreenApiClient, JournalItem } from '@archiver/greenapi';
 import { carriesFile } from './backfill.js';
-import { deadlineOf } from './deadline.js';
+import { deadlineOf, retentionDaysOf } from './deadline.js';
 import type { InstanceConfig } from './instances.js';
 import { archiveJobId, jobFromStatus } from './job.js';
 import {
@@ -107,7 +107,7 @@ export function createStatusReader(deps: StatusReaderDeps) {
     const keys = items.map((item) => seenKey(deps.queuePrefix, id, item));
     const seen = await deps.redis.mget(...keys);
     const now = Date.now();
-    const retentionDays = instance.retentionDays ?? deps.retentionDays;
+    const retentionDays = retentionDaysOf(instance, deps.retentionDays);
     const taken = new Set<string>();
     await Promise.all(
       items.map(async (item, i) => {

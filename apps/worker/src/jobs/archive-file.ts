@@ -6,6 +6,7 @@ import {
   implausibleTimestamp,
   objectKeys,
   readArchiveJob,
+  retentionDaysOf,
   type ArchiveJobData,
   type RedisKeys,
   type Config,
@@ -82,7 +83,7 @@ function load(deps: ArchiveDeps, job: Job<ArchiveJobData>, token: string | undef
   }
   const { data, message } = parsed;
   const instance = deps.instances.get(data.idInstance);
-  const retentionDays = instance?.retentionDays ?? deps.config.retentionDays;
+  const retentionDays = retentionDaysOf(instance, deps.config.retentionDays);
   const { fileKey, sidecarKey } = objectKeys({ prefix: deps.config.s3?.prefix ?? '', ...data });
   return {
     job,
