@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { idInstanceString } from '@archiver/greenapi';
 import type { RedisClient } from './redis.js';
 import type { RedisKeys } from './redis-keys.js';
+import { luaScript } from './lua-script.js';
 import type { ArchiveJob } from './job.js';
 
 /**
@@ -147,12 +148,38 @@ export function idInstanceOfJob(jobId: string): string | undefined {
   return idInstanceString.safeParse(head).success ? head : undefined;
 }
 
-// KEYS: deadlines, identities. ARGV: job id, deadline (ms), identity ('' for none).
-const INDEX_JOB = `
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
+/** The deadline index: a sorted set job id → deadline (ms), a hash job id → identity. */
+const INDEX_KEYS = ['deadlines', 'identities'] as const;
+/** The index and one job's keys: its BullMQ hash and its done marker. */
+const JOB_KEYS = [...INDEX_KEYS, 'jobHash', 'doneMarker'] as const;
+
+const indexKeys = (keys: RedisKeys) => ({ deadlines: keys.deadlines, identities: keys.identities });
+const jobKeys = (keys: RedisKeys, jobId: string) => ({
+  ...indexKeys(keys),
+  jobHash: keys.job(jobId),
+  doneMarker: keys.done(jobId),
+});
+
+// An identity of '' drops the stored one.
+const INDEX_JOB = luaScript({
+  name: 'archiverIndexJob',
+  keys: INDEX_KEYS,
+  args: { jobId: 'string', deadline: 'string', identity: 'string' },
+  body: `
+redis.call('ZADD', deadlines, deadline, jobId)
+if identity == '' then redis.call('HDEL', identities, jobId) else redis.call('HSET', identities, jobId, identity) end
 return 1
-`;
+`,
+  reply: Number,
+});
+
+const UNINDEX_JOB = luaScript({
+  name: 'archiverUnindexJob',
+  keys: INDEX_KEYS,
+  args: { jobId: 'string' },
+  body: `redis.call('ZREM', deadlines, jobId) redis.call('HDEL', identities, jobId) return 1`,
+  reply: Number,
+});
 
 /**
  * Puts a job (back) in the deadline index with its identity, outside the job writer:
@@ -167,7 +194,10 @@ export async function indexJob(
   identity: JobIdentity | undefined,
 ): Promise<void> {
   const encoded = identity ? encodeJobIdentity(identity) : '';
-  await redis.eval(INDEX_JOB, 2, keys.deadlines, keys.identities, jobId, String(deadline), encoded);
+  await INDEX_JOB.run(redis, {
+    keys: indexKeys(keys),
+    args: { jobId, deadline: String(deadline), identity: encoded },
+  });
 }
 
 /** Takes a job out of the deadline index (a re-queue that did not happen). */
@@ -176,58 +206,64 @@ export async function unindexJob(
   keys: RedisKeys,
   jobId: string,
 ): Promise<void> {
-  await redis.eval(
-    `redis.call('ZREM', KEYS[1], ARGV[1]) redis.call('HDEL', KEYS[2], ARGV[1]) return 1`,
-    2,
-    keys.deadlines,
-    keys.identities,
-    jobId,
-  );
+  await UNINDEX_JOB.run(redis, { keys: indexKeys(keys), args: { jobId } });
 }
 
-// KEYS: deadlines, identities, then per entry its BullMQ hash and its done marker. ARGV: the
-// entries' job ids. Per entry two values: a state, and the identity for state 1.
+// Per entry two values: a state, and the identity for state 1.
 //   0: the job is there (waiting, delayed, active, failed…): in flight, not gone;
 //   1: gone, and no done marker: it left without an end;
 //   2: gone, but it ended (a done marker): a stale entry, removed here;
 //   3: no longer in the index (ended, or swept, since the scan saw it).
-const INSPECT = `
+const INSPECT = luaScript({
+  name: 'archiverInspectJobs',
+  keys: INDEX_KEYS,
+  args: {},
+  each: { keys: ['jobHash', 'doneMarker'], args: { jobId: 'string' } },
+  body: `
 local out = {}
-for i = 1, #ARGV do
-  local id = ARGV[i]
+for i = 1, itemCount do
+  local id = jobId(i)
   local state, identity = 0, false
-  if redis.call('ZSCORE', KEYS[1], id) == false then
+  if redis.call('ZSCORE', deadlines, id) == false then
     state = 3
-  elseif redis.call('EXISTS', KEYS[2 * i + 1]) == 0 then
-    if redis.call('EXISTS', KEYS[2 * i + 2]) == 1 then
-      redis.call('ZREM', KEYS[1], id)
-      redis.call('HDEL', KEYS[2], id)
+  elseif redis.call('EXISTS', jobHash(i)) == 0 then
+    if redis.call('EXISTS', doneMarker(i)) == 1 then
+      redis.call('ZREM', deadlines, id)
+      redis.call('HDEL', identities, id)
       state = 2
     else
       state = 1
-      identity = redis.call('HGET', KEYS[2], id)
+      identity = redis.call('HGET', identities, id)
     end
   end
   out[2 * i - 1] = state
   out[2 * i] = identity
 end
 return out
-`;
+`,
+  reply: (raw) => raw as Array<number | string | null>,
+});
 
-// KEYS: deadlines, identities, the job's hash, its done marker. ARGV: job id, the identity
-// the sweep read ('' for none), a done status to set ('' for none), the marker's TTL (s).
-// The fence: the entry is removed only if its job is still gone and nobody claimed the id
-// again since it was read (a new claim writes a new identity, with its own claimedAt).
-const FORGET = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
-if redis.call('EXISTS', KEYS[3], KEYS[4]) > 0 then return 0 end
-local identity = redis.call('HGET', KEYS[2], ARGV[1]) or ''
-if identity ~= ARGV[2] then return 0 end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-if ARGV[3] ~= '' then redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4]) end
+// `read`: the identity the sweep read ('' for none); `status`: a done status to set ('' for
+// none), for `ttlSeconds`. The fence: the entry is removed only if its job is still gone and
+// nobody claimed the id again since it was read (a new claim writes a new identity, with its
+// own claimedAt).
+const FORGET = luaScript({
+  name: 'archiverForgetGoneJob',
+  keys: JOB_KEYS,
+  args: { jobId: 'string', read: 'string', status: 'string', ttlSeconds: 'string' },
+  body: `
+if redis.call('ZSCORE', deadlines, jobId) == false then return 0 end
+if redis.call('EXISTS', jobHash, doneMarker) > 0 then return 0 end
+local identity = redis.call('HGET', identities, jobId) or ''
+if identity ~= read then return 0 end
+redis.call('ZREM', deadlines, jobId)
+redis.call('HDEL', identities, jobId)
+if status ~= '' then redis.call('SET', doneMarker, status, 'EX', ttlSeconds) end
 return 1
-`;
+`,
+  reply: Number,
+});
 
 /** An index entry whose job is gone without an end. */
 export type GoneJob = {
@@ -251,12 +287,17 @@ function goneJob(entry: { jobId: string; deadline: number }, stored: unknown): G
   return { ...entry, stored, identity: decodeJobIdentity(entry.jobId, stored) };
 }
 
-// KEYS: deadlines, identities, the job's hash, its done marker. ARGV: job id, time (ms).
-const NOTE_FIRST_SEEN = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
-if redis.call('EXISTS', KEYS[3], KEYS[4]) > 0 then return 0 end
-return redis.call('HSETNX', KEYS[2], ARGV[1], '?' .. ARGV[2])
-`;
+const NOTE_FIRST_SEEN = luaScript({
+  name: 'archiverNoteFirstSeen',
+  keys: JOB_KEYS,
+  args: { jobId: 'string', nowMs: 'string' },
+  body: `
+if redis.call('ZSCORE', deadlines, jobId) == false then return 0 end
+if redis.call('EXISTS', jobHash, doneMarker) > 0 then return 0 end
+return redis.call('HSETNX', identities, jobId, '?' .. nowMs)
+`,
+  reply: Number,
+});
 
 /**
  * Notes when an entry without an identity (claimed by an older release) was first seen
@@ -269,16 +310,10 @@ export async function noteFirstSeen(
   jobId: string,
   now: number,
 ): Promise<void> {
-  await redis.eval(
-    NOTE_FIRST_SEEN,
-    4,
-    keys.deadlines,
-    keys.identities,
-    keys.job(jobId),
-    keys.done(jobId),
-    jobId,
-    String(now),
-  );
+  await NOTE_FIRST_SEEN.run(redis, {
+    keys: jobKeys(keys, jobId),
+    args: { jobId, nowMs: String(now) },
+  });
 }
 
 export type InspectSummary = { inFlight: number; stale: number };
@@ -305,15 +340,15 @@ export async function* findGoneJobs(
       entries.push({ jobId: flat[i] as string, deadline: Number(flat[i + 1]) });
     }
     if (entries.length === 0) continue;
-    const jobKeys = entries.flatMap(({ jobId }) => [keys.job(jobId), keys.done(jobId)]);
-    const out = (await redis.eval(
-      INSPECT,
-      2 + jobKeys.length,
-      keys.deadlines,
-      keys.identities,
-      ...jobKeys,
-      ...entries.map((e) => e.jobId),
-    )) as Array<number | string | null>;
+    const out = await INSPECT.run(redis, {
+      keys: indexKeys(keys),
+      args: {},
+      items: entries.map(({ jobId }) => ({
+        jobHash: keys.job(jobId),
+        doneMarker: keys.done(jobId),
+        jobId,
+      })),
+    });
     for (const [i, entry] of entries.entries()) {
       const state = out[2 * i];
       if (state === 0) summary.inFlight += 1;
@@ -335,17 +370,14 @@ export async function forgetGoneJob(
   gone: Pick<GoneJob, 'jobId' | 'stored'>,
   done?: { status: string; ttlSeconds: number },
 ): Promise<boolean> {
-  const result = await redis.eval(
-    FORGET,
-    4,
-    keys.deadlines,
-    keys.identities,
-    keys.job(gone.jobId),
-    keys.done(gone.jobId),
-    gone.jobId,
-    gone.stored ?? '',
-    done?.status ?? '',
-    String(Math.ceil(done?.ttlSeconds ?? 0)),
-  );
+  const result = await FORGET.run(redis, {
+    keys: jobKeys(keys, gone.jobId),
+    args: {
+      jobId: gone.jobId,
+      read: gone.stored ?? '',
+      status: done?.status ?? '',
+      ttlSeconds: String(Math.ceil(done?.ttlSeconds ?? 0)),
+    },
+  });
   return result === 1;
 }

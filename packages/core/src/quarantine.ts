@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis.js';
 import type { RedisKeys } from './redis-keys.js';
+import { luaScript } from './lua-script.js';
 
 export type QuarantineEntry = {
   id: string;
@@ -35,34 +36,46 @@ export type QuarantineOptions = {
   onDrop?: (drops: QuarantineDrop[]) => void;
 };
 
-// KEYS: order (zset), bodies (hash), bytes (counter). ARGV: id, receivedAt, entry JSON, max
-// count, max bytes. Adds the entry, then drops the oldest while either cap is exceeded (the
-// new entry last: one larger than the byte cap on its own goes too). One script, so two
-// receivers adding at once cannot both miss the overflow. Returns per drop: id, reason,
+// The quarantine's three keys: `order` (zset id → receivedAt), `bodies` (hash id → entry
+// JSON), `bytes` (their total size).
+const QUARANTINE_KEYS = ['order', 'bodies', 'bytes'] as const;
+
+// Adds the entry, then drops the oldest while either cap is exceeded (the new entry last:
+// one larger than the byte cap on its own goes too). One script, so two receivers adding at
+// once cannot both miss the overflow. Returns per drop DROP_FIELDS values: id, reason,
 // bytes, receivedAt, idInstance, typeWebhook, reason quarantined.
-const ADD = `
-local size = string.len(ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-local total = redis.call('INCRBY', KEYS[3], size)
-local maxCount, maxBytes = tonumber(ARGV[4]), tonumber(ARGV[5])
+const ADD = luaScript({
+  name: 'archiverQuarantineAdd',
+  keys: QUARANTINE_KEYS,
+  args: {
+    id: 'string',
+    receivedAt: 'string',
+    entry: 'string',
+    maxCount: 'number',
+    maxBytes: 'number',
+  },
+  body: `
+local size = string.len(entry)
+redis.call('ZADD', order, receivedAt, id)
+redis.call('HSET', bodies, id, entry)
+local total = redis.call('INCRBY', bytes, size)
 local dropped = {}
 while true do
-  local count = redis.call('ZCARD', KEYS[1])
+  local count = redis.call('ZCARD', order)
   local reason
   if count > maxCount then reason = 'count'
   elseif count > 0 and total > maxBytes then reason = 'bytes'
   else break end
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
-  local entry = redis.call('HGET', KEYS[2], oldest)
-  redis.call('ZREM', KEYS[1], oldest)
-  redis.call('HDEL', KEYS[2], oldest)
-  local len = entry and string.len(entry) or 0
-  total = redis.call('DECRBY', KEYS[3], len)
-  if total < 0 or count == 1 then redis.call('SET', KEYS[3], 0); total = 0 end
+  local oldest = redis.call('ZRANGE', order, 0, 0)[1]
+  local stored = redis.call('HGET', bodies, oldest)
+  redis.call('ZREM', order, oldest)
+  redis.call('HDEL', bodies, oldest)
+  local len = stored and string.len(stored) or 0
+  total = redis.call('DECRBY', bytes, len)
+  if total < 0 or count == 1 then redis.call('SET', bytes, 0); total = 0 end
   local meta = {}
-  if entry then
-    local ok, decoded = pcall(cjson.decode, entry)
+  if stored then
+    local ok, decoded = pcall(cjson.decode, stored)
     if ok and type(decoded) == 'table' then meta = decoded end
   end
   local function text(v) if v == nil or v == cjson.null then return '' end return tostring(v) end
@@ -75,34 +88,33 @@ while true do
   table.insert(dropped, text(meta.reason))
 end
 return dropped
-`;
+`,
+  reply: (raw) => raw as string[],
+});
 const DROP_FIELDS = 7;
 
-// KEYS: order, bodies, bytes. ARGV: id. Removes one entry and its bytes from the total.
-const REMOVE = `
-local entry = redis.call('HGET', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-if entry then
-  local total = redis.call('DECRBY', KEYS[3], string.len(entry))
-  if total < 0 or redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SET', KEYS[3], 0) end
+// Removes one entry and its bytes from the total; 1 if it was there.
+const REMOVE = luaScript({
+  name: 'archiverQuarantineRemove',
+  keys: QUARANTINE_KEYS,
+  args: { id: 'string' },
+  body: `
+local stored = redis.call('HGET', bodies, id)
+redis.call('ZREM', order, id)
+redis.call('HDEL', bodies, id)
+if stored then
+  local total = redis.call('DECRBY', bytes, string.len(stored))
+  if total < 0 or redis.call('ZCARD', order) == 0 then redis.call('SET', bytes, 0) end
 end
-return entry and 1 or 0
-`;
-
-type QuarantineScriptsRedis = RedisClient & {
-  archiverQuarantineAdd(...args: string[]): Promise<string[]>;
-  archiverQuarantineRemove(...args: string[]): Promise<number>;
-};
+return stored and 1 or 0
+`,
+  reply: Number,
+});
 
 /** Defined by `createRedis` on every connection, with the other scripts (redis.ts says why). */
-export function defineQuarantineScripts(redis: RedisClient): QuarantineScriptsRedis {
-  const r = redis as QuarantineScriptsRedis;
-  if (!('archiverQuarantineAdd' in r)) {
-    redis.defineCommand('archiverQuarantineAdd', { numberOfKeys: 3, lua: ADD });
-    redis.defineCommand('archiverQuarantineRemove', { numberOfKeys: 3, lua: REMOVE });
-  }
-  return r;
+export function defineQuarantineScripts(redis: RedisClient): void {
+  ADD.define(redis);
+  REMOVE.define(redis);
 }
 
 // A JSON key `"jpegThumbnail"` and its string value. In valid JSON an unescaped `"` always
@@ -132,21 +144,27 @@ export function createQuarantine(
   max: number,
   opts: QuarantineOptions = {},
 ) {
-  const r = defineQuarantineScripts(redis);
-  const scriptKeys = [keys.quarantine, keys.quarantineBodies, keys.quarantineBytes] as const;
+  defineQuarantineScripts(redis);
+  const scriptKeys = {
+    order: keys.quarantine,
+    bodies: keys.quarantineBodies,
+    bytes: keys.quarantineBytes,
+  };
   const maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
   return {
     async add(entry: Omit<QuarantineEntry, 'id'>): Promise<string> {
       const id = randomUUID();
       const stored = { id, ...entry, body: withoutThumbnails(entry.body) };
-      const reply = await r.archiverQuarantineAdd(
-        ...scriptKeys,
-        id,
-        String(entry.receivedAt),
-        JSON.stringify(stored),
-        String(max),
-        String(maxBytes),
-      );
+      const reply = await ADD.run(redis, {
+        keys: scriptKeys,
+        args: {
+          id,
+          receivedAt: String(entry.receivedAt),
+          entry: JSON.stringify(stored),
+          maxCount: max,
+          maxBytes,
+        },
+      });
       const drops = parseDrops(reply);
       if (drops.length > 0) opts.onDrop?.(drops);
       return id;
@@ -168,7 +186,7 @@ export function createQuarantine(
     },
 
     async remove(id: string): Promise<void> {
-      await r.archiverQuarantineRemove(...scriptKeys, id);
+      await REMOVE.run(redis, { keys: scriptKeys, args: { id } });
     },
 
     size(): Promise<number> {

@@ -18,6 +18,7 @@ import { archiveJobId, storedJobData, type ArchiveJob } from './job.js';
 import { recordJobId } from './record-job.js';
 import type { BackfillSummary } from './backfill.js';
 import { deadlineOf, markerTtlSeconds, priorityOf } from './deadline.js';
+import { luaScript } from './lua-script.js';
 import type { RedisKeys } from './redis-keys.js';
 
 export type ArchiveQueue = Queue<ArchiveJobData, unknown, string>;
@@ -75,23 +76,31 @@ export function recordJobRequest(data: RecordJobData): JobRequest<RecordJobData>
   return { name: RECORD_JOB, data, opts: { ...RECORD_JOB_OPTIONS, jobId: recordJobId(data) } };
 }
 
-// KEYS: deadlines, identities, then per job its BullMQ hash and its done marker. ARGV: per
-// job its id, deadline and identity. A job neither queued nor finished gets its deadline and
-// identity indexed; returns 1 for those.
-const CLAIM_NEW_JOBS = `
+// A job neither queued nor finished (no BullMQ hash, no done marker) gets its deadline and
+// identity indexed; returns 1 for those, 0 for the others, in the items' order.
+const CLAIM_NEW_JOBS = luaScript({
+  name: 'archiverClaimNewJobs',
+  keys: ['deadlines', 'identities'],
+  args: {},
+  each: {
+    keys: ['jobHash', 'doneMarker'],
+    args: { jobId: 'string', deadline: 'string', identity: 'string' },
+  },
+  body: `
 local claimed = {}
-for i = 1, #ARGV / 3 do
-  local id, deadline, identity = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
-  if redis.call('EXISTS', KEYS[2 * i + 1], KEYS[2 * i + 2]) == 0 then
-    redis.call('ZADD', KEYS[1], deadline, id)
-    redis.call('HSET', KEYS[2], id, identity)
+for i = 1, itemCount do
+  if redis.call('EXISTS', jobHash(i), doneMarker(i)) == 0 then
+    redis.call('ZADD', deadlines, deadline(i), jobId(i))
+    redis.call('HSET', identities, jobId(i), identity(i))
     claimed[i] = 1
   else
     claimed[i] = 0
   end
 end
 return claimed
-`;
+`,
+  reply: (raw) => raw as number[],
+});
 
 /**
  * One round trip for a whole batch of distinct job ids: which are new (not queued, running,
@@ -107,51 +116,42 @@ export async function claimNewJobIds(
   jobs: Array<{ jobId: string; deadline: number; identity: string }>,
 ): Promise<Set<string>> {
   if (jobs.length === 0) return new Set();
-  const r = defineQueueScripts(redis);
-  const jobKeys = jobs.flatMap(({ jobId }) => [keys.job(jobId), keys.done(jobId)]);
-  const args = jobs.flatMap(({ jobId, deadline, identity }) => [jobId, String(deadline), identity]);
-  const claimed = await r.archiverClaimNewJobs(
-    2 + jobKeys.length,
-    keys.deadlines,
-    keys.identities,
-    ...jobKeys,
-    ...args,
-  );
+  const claimed = await CLAIM_NEW_JOBS.run(redis, {
+    keys: { deadlines: keys.deadlines, identities: keys.identities },
+    args: {},
+    items: jobs.map(({ jobId, deadline, identity }) => ({
+      jobHash: keys.job(jobId),
+      doneMarker: keys.done(jobId),
+      jobId,
+      deadline: String(deadline),
+      identity,
+    })),
+  });
   return new Set(jobs.filter((_, i) => claimed[i] === 1).map(({ jobId }) => jobId));
 }
 
-// KEYS: done marker, deadlines, identities. ARGV: status, marker TTL (s), job id. One call
-// instead of MULTI/SET/ZREM/HDEL/EXEC, on the worker's busiest path.
-const MARK_DONE = `
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('ZREM', KEYS[2], ARGV[3])
-redis.call('HDEL', KEYS[3], ARGV[3])
+// A job ended: its done marker, and out of the deadline index. One call instead of
+// MULTI/SET/ZREM/HDEL/EXEC, on the worker's busiest path.
+const MARK_DONE = luaScript({
+  name: 'archiverMarkDone',
+  keys: ['doneMarker', 'deadlines', 'identities'],
+  args: { status: 'string', ttlSeconds: 'number', jobId: 'string' },
+  body: `
+redis.call('SET', doneMarker, status, 'EX', ttlSeconds)
+redis.call('ZREM', deadlines, jobId)
+redis.call('HDEL', identities, jobId)
 return 1
-`;
-
-type QueueScriptsRedis = RedisClient & {
-  archiverClaimNewJobs(numberOfKeys: number, ...args: string[]): Promise<number[]>;
-  archiverMarkDone(
-    done: string,
-    deadlines: string,
-    identities: string,
-    status: string,
-    ttl: number,
-    jobId: string,
-  ): Promise<number>;
-};
+`,
+  reply: Number,
+});
 
 /**
  * Defines the scripts above on `redis` (once). `createRedis` calls it for every connection it
  * makes: with auto-pipelining, a script defined while a pipeline is open is missing from it.
  */
-export function defineQueueScripts(redis: RedisClient): QueueScriptsRedis {
-  const r = redis as QueueScriptsRedis;
-  if (!('archiverMarkDone' in r)) {
-    redis.defineCommand('archiverClaimNewJobs', { lua: CLAIM_NEW_JOBS });
-    redis.defineCommand('archiverMarkDone', { numberOfKeys: 3, lua: MARK_DONE });
-  }
-  return r;
+export function defineQueueScripts(redis: RedisClient): void {
+  CLAIM_NEW_JOBS.define(redis);
+  MARK_DONE.define(redis);
 }
 
 /** Records that a job ended, so a later duplicate is recognised after the job is removed. */
@@ -162,13 +162,8 @@ export async function markDone(
   status: string,
   deadlineMs: number,
 ) {
-  const r = defineQueueScripts(redis);
-  await r.archiverMarkDone(
-    keys.done(jobId),
-    keys.deadlines,
-    keys.identities,
-    status,
-    Math.ceil(markerTtlSeconds(deadlineMs)),
-    jobId,
-  );
+  await MARK_DONE.run(redis, {
+    keys: { doneMarker: keys.done(jobId), deadlines: keys.deadlines, identities: keys.identities },
+    args: { status, ttlSeconds: Math.ceil(markerTtlSeconds(deadlineMs)), jobId },
+  });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis.js';
 import type { RedisKeys } from './redis-keys.js';
+import { luaScript } from './lua-script.js';
 import { sleep } from './sleep.js';
 
 /**
@@ -20,125 +21,127 @@ const NOW_MS = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
+/** ADMIT's inputs; ACQUIRE ends with the same ones, since it may admit too. */
+const ADMIT_ARGS = {
+  limit: 'number',
+  windowMs: 'number',
+  member: 'string',
+  holdMs: 'number',
+} as const;
+
 // The safety net under the spacing: Green-API counts a request when it arrives, which may be
 // any time between sending and the answer. A request therefore counts from the moment it is
 // sent until one window after its answer (in flight: until `holdMs`, in case its process
 // dies). Whatever the latency, no window of the server can then see more than `limit`.
-// KEYS: the in-flight set. ARGV: limit, window ms, member, hold ms. Returns 0 when admitted,
-// else ms to wait before asking again. ADMIT_BODY is shared with ACQUIRE: it reads `now`, the
-// last key and the last four ARGV, and sets `admitted` (1 or 0) and `retryMs`.
+// Shared by ADMIT and ACQUIRE: reads `now`, `inflight` and ADMIT_ARGS, and sets `admitted`
+// (1 or 0) and `retryMs` (how long before asking again).
 const ADMIT_BODY = `
-local inflight = KEYS[#KEYS]
-local limit, window = tonumber(ARGV[#ARGV - 3]), tonumber(ARGV[#ARGV - 2])
-local member, hold = ARGV[#ARGV - 1], tonumber(ARGV[#ARGV])
-redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now - window)
+redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now - windowMs)
 local admitted, retryMs = 0, 0
 if redis.call('ZCARD', inflight) < limit then
-  redis.call('ZADD', inflight, now + hold, member)
-  redis.call('PEXPIRE', inflight, window + hold)
+  redis.call('ZADD', inflight, now + holdMs, member)
+  redis.call('PEXPIRE', inflight, windowMs + holdMs)
   admitted = 1
 else
   local first = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
-  retryMs = math.max(1, math.min(100, tonumber(first[2]) + window - now))
+  retryMs = math.max(1, math.min(100, tonumber(first[2]) + windowMs - now))
 end
 `;
-const ADMIT = `
+
+/** Returns 0 when admitted, else ms to wait before asking again. */
+const ADMIT = luaScript({
+  name: 'archiverAdmit',
+  keys: ['inflight'],
+  args: ADMIT_ARGS,
+  body: `
 ${NOW_MS}
 ${ADMIT_BODY}
 if admitted == 1 then return 0 end
 return retryMs
-`;
+`,
+  reply: Number,
+});
 
 // One slot per interval per (instance, method), reserved atomically in Redis so every worker
 // process shares the budget; a request counts from the moment its slot begins. Redis' clock
-// is the only clock, so process clocks may disagree.
-// KEYS: slot (next free time, ms), penalty (blocked until, ms), in-flight set (see ADMIT).
-// ARGV: interval ms, max wait ms, an earlier reservation (ms, 0 = none), lateness tolerated,
-// then ADMIT's limit (0 = do not admit), window ms, member, hold ms.
-// Returns {go, waitMs, slotAt, admitted}: go = 1 → send after waitMs; go = 0 → the slot at
-// slotAt is reserved but far away: come back then. An earlier reservation is honoured unless
-// it was missed (too late: sending now could crowd the next slots) or falls inside a 429
-// penalty. A slot that begins now is also admitted (ADMIT, inlined) when a limit is given: the
-// caller sends at once, so this is the call it would make next, one round trip saved.
-const ACQUIRE = `
+// is the only clock, so process clocks may disagree. `slot` holds the next free time (ms),
+// `penalty` the end of a 429's block (ms). An earlier reservation is honoured unless it was
+// missed (later than `toleranceMs`: sending now could crowd the next slots) or falls inside
+// a 429 penalty. A slot that begins now is also admitted (ADMIT, inlined) when a limit is
+// given (`limit` 0: do not admit): the caller sends at once, so this is the call it would
+// make next, one round trip saved.
+const ACQUIRE = luaScript({
+  name: 'archiverAcquire',
+  keys: ['slot', 'penalty', 'inflight'],
+  args: {
+    intervalMs: 'number',
+    maxWaitMs: 'number',
+    /** An earlier reservation (ms), 0 = none. */
+    reservedAt: 'number',
+    toleranceMs: 'number',
+    ...ADMIT_ARGS,
+  },
+  body: `
 ${NOW_MS}
-local interval = tonumber(ARGV[1])
-local maxWait = tonumber(ARGV[2])
-local reservedAt = tonumber(ARGV[3])
-local tolerance = tonumber(ARGV[4])
-local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+local blocked = tonumber(redis.call('GET', penalty) or '0')
 local start
-if reservedAt > 0 and reservedAt >= now - tolerance and reservedAt >= blocked then
+if reservedAt > 0 and reservedAt >= now - toleranceMs and reservedAt >= blocked then
   start = reservedAt
 else
-  local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
+  local nextFree = tonumber(redis.call('GET', slot) or '0')
   start = math.max(now, nextFree, blocked)
-  redis.call('SET', KEYS[1], start + interval, 'PX', start - now + interval + 1000)
+  redis.call('SET', slot, start + intervalMs, 'PX', start - now + intervalMs + 1000)
 end
-if start - now > maxWait then
+if start - now > maxWaitMs then
   return {0, start - now, start, 0}
 end
-local limit = tonumber(ARGV[5])
 if start > now or limit <= 0 then
   return {1, math.max(0, start - now), start, 0}
 end
 ${ADMIT_BODY}
 return {1, 0, start, admitted}
-`;
+`,
+  // go (1: send after waitMs; 0: the slot at slotAt is held, come back then), waitMs,
+  // slotAt, admitted (1: the request is admitted too).
+  reply: (raw) => raw as [go: number, waitMs: number, slotAt: number, admitted: number],
+});
 
 // A 429: block the (instance, method) from 1 s, doubling to 60 s while 429s continue
-// (docs/architecture.md §5), or for Retry-After when Green-API sends one. The level key expires, so a
-// quiet minute resets the backoff. KEYS: penalty, level. ARGV: retryAfterMs (0 = none).
-const PENALIZE = `
+// (docs/architecture.md §5), or for Retry-After when Green-API sends one (0 = none). The
+// level key expires, so a quiet minute resets the backoff. Returns the block, in ms.
+const PENALIZE = luaScript({
+  name: 'archiverPenalize',
+  keys: ['penalty', 'level'],
+  args: { retryAfterMs: 'number' },
+  body: `
 ${NOW_MS}
-local level = redis.call('INCR', KEYS[2])
-local delay = tonumber(ARGV[1])
-if delay <= 0 then delay = math.min(60000, 1000 * 2 ^ (level - 1)) end
-redis.call('PEXPIRE', KEYS[2], delay + 60000)
+local n = redis.call('INCR', level)
+local delay = retryAfterMs
+if delay <= 0 then delay = math.min(60000, 1000 * 2 ^ (n - 1)) end
+redis.call('PEXPIRE', level, delay + 60000)
 local untilMs = now + delay
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if untilMs > current then redis.call('SET', KEYS[1], untilMs, 'PX', delay + 1000) end
+local current = tonumber(redis.call('GET', penalty) or '0')
+if untilMs > current then redis.call('SET', penalty, untilMs, 'PX', delay + 1000) end
 return delay
-`;
+`,
+  reply: Number,
+});
 
-// KEYS: the in-flight set. ARGV: member. The answer arrived: the request counts one more window.
-const RELEASE = `
+// The answer arrived: the request counts one more window from now.
+const RELEASE = luaScript({
+  name: 'archiverRelease',
+  keys: ['inflight'],
+  args: { member: 'string' },
+  body: `
 ${NOW_MS}
-return redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-`;
-
-type LimiterRedis = RedisClient & {
-  archiverAdmit(
-    inflight: string,
-    limit: number,
-    windowMs: number,
-    member: string,
-    holdMs: number,
-  ): Promise<number>;
-  archiverRelease(inflight: string, member: string): Promise<number>;
-  archiverAcquire(
-    slot: string,
-    penalty: string,
-    inflight: string,
-    intervalMs: number,
-    maxWaitMs: number,
-    reservedAt: number,
-    toleranceMs: number,
-    ...admit: [limit: number, windowMs: number, member: string, holdMs: number]
-  ): Promise<[number, number, number, number]>;
-  archiverPenalize(penalty: string, level: string, retryAfterMs: number): Promise<number>;
-};
+return redis.call('ZADD', inflight, 'XX', now, member)
+`,
+  reply: Number,
+});
 
 /** Defines the limiter's scripts on `redis` (once); see `defineQueueScripts` for why early. */
-export function defineLimiterScripts(redis: RedisClient): LimiterRedis {
-  const r = redis as LimiterRedis;
-  if (!('archiverAcquire' in r)) {
-    redis.defineCommand('archiverAcquire', { numberOfKeys: 3, lua: ACQUIRE });
-    redis.defineCommand('archiverPenalize', { numberOfKeys: 2, lua: PENALIZE });
-    redis.defineCommand('archiverAdmit', { numberOfKeys: 1, lua: ADMIT });
-    redis.defineCommand('archiverRelease', { numberOfKeys: 1, lua: RELEASE });
-  }
-  return r;
+export function defineLimiterScripts(redis: RedisClient): void {
+  for (const script of [ACQUIRE, PENALIZE, ADMIT, RELEASE]) script.define(redis);
 }
 
 /**
@@ -148,7 +151,7 @@ export function defineLimiterScripts(redis: RedisClient): LimiterRedis {
 export type Acquired = { go: boolean; waitMs: number; slotAt: number; admission?: string };
 
 export function createRateLimiter(redis: RedisClient, keys: RedisKeys) {
-  const r = defineLimiterScripts(redis);
+  defineLimiterScripts(redis);
   /** ADMIT's arguments for (instance, method) at `rps`: at most `limit` per `windowMs`. */
   const admitArgs = (idInstance: string, method: string, rps: number) => {
     const limit = Math.max(1, Math.floor(rps));
@@ -178,19 +181,23 @@ export function createRateLimiter(redis: RedisClient, keys: RedisKeys) {
       const toleranceMs = Math.floor(intervalMs * (1 - RATE_SAFETY));
       const admit = admitArgs(idInstance, method, rps);
       const member = randomUUID();
-      const [go, waitMs, slotAt, admitted] = await r.archiverAcquire(
-        keys.rate(idInstance, method),
-        keys.penalty(idInstance, method),
-        admit.key,
-        intervalMs,
-        opts.maxWaitMs,
-        opts.reservedAt ?? 0,
-        toleranceMs,
-        opts.holdMs === undefined ? 0 : admit.limit,
-        admit.windowMs,
-        member,
-        opts.holdMs ?? 0,
-      );
+      const [go, waitMs, slotAt, admitted] = await ACQUIRE.run(redis, {
+        keys: {
+          slot: keys.rate(idInstance, method),
+          penalty: keys.penalty(idInstance, method),
+          inflight: admit.key,
+        },
+        args: {
+          intervalMs,
+          maxWaitMs: opts.maxWaitMs,
+          reservedAt: opts.reservedAt ?? 0,
+          toleranceMs,
+          limit: opts.holdMs === undefined ? 0 : admit.limit,
+          windowMs: admit.windowMs,
+          member,
+          holdMs: opts.holdMs ?? 0,
+        },
+      });
       return { go: go === 1, waitMs, slotAt, admission: admitted === 1 ? member : undefined };
     },
 
@@ -209,7 +216,10 @@ export function createRateLimiter(redis: RedisClient, keys: RedisKeys) {
       const { key, limit, windowMs } = admitArgs(idInstance, method, rps);
       const member = opts.admission ?? randomUUID();
       while (opts.admission === undefined) {
-        const waitMs = await r.archiverAdmit(key, limit, windowMs, member, opts.holdMs);
+        const waitMs = await ADMIT.run(redis, {
+          keys: { inflight: key },
+          args: { limit, windowMs, member, holdMs: opts.holdMs },
+        });
         if (waitMs === 0) break;
         await sleep(waitMs, opts.signal);
       }
@@ -219,7 +229,9 @@ export function createRateLimiter(redis: RedisClient, keys: RedisKeys) {
         // Not awaited: the caller's next step (the download) need not wait a round trip for
         // it. The connection keeps the order of commands, and a release that never lands
         // counts the request longer (until `holdMs`, then a window), as for a process that died.
-        void r.archiverRelease(key, member).catch(() => undefined);
+        void RELEASE.run(redis, { keys: { inflight: key }, args: { member } }).catch(
+          () => undefined,
+        );
       }
     },
 
@@ -228,11 +240,13 @@ export function createRateLimiter(redis: RedisClient, keys: RedisKeys) {
      * Retry-After counts up to MAX_RETRY_AFTER_MS.
      */
     penalize(idInstance: string, method: string, retryAfterMs?: number): Promise<number> {
-      return r.archiverPenalize(
-        keys.penalty(idInstance, method),
-        `${keys.penalty(idInstance, method)}:level`,
-        Math.min(MAX_RETRY_AFTER_MS, Math.max(0, retryAfterMs ?? 0)),
-      );
+      return PENALIZE.run(redis, {
+        keys: {
+          penalty: keys.penalty(idInstance, method),
+          level: `${keys.penalty(idInstance, method)}:level`,
+        },
+        args: { retryAfterMs: Math.min(MAX_RETRY_AFTER_MS, Math.max(0, retryAfterMs ?? 0)) },
+      });
     },
   };
 }
