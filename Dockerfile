@@ -77,6 +77,10 @@ STOPSIGNAL SIGTERM
 FROM runtime AS poller
 COPY --from=build /out/poller /app/poller
 WORKDIR /app/poller
+EXPOSE 9465
+# /healthz on POLLER_METRICS_PORT (default 9465), apart from the worker's METRICS_PORT.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "/app/healthcheck.mjs", "poller"]
 CMD ["node", "dist/main.js"]
 
 FROM runtime AS receiver

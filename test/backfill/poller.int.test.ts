@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import {
   GreenApiNetworkError,
@@ -13,6 +16,7 @@ import {
   createRedis,
   dropPrefix,
   fileWebhook,
+  freePort,
   silentLogger,
   startFakeGreenApi,
   startPoller,
@@ -232,6 +236,35 @@ describe('poller', () => {
       }
     } finally {
       if (!stopped) await running.stop();
+    }
+  });
+
+  // Worker and poller on one host read one env file; when the poller took METRICS_PORT too,
+  // the second of them to start failed with EADDRINUSE.
+  it('listens on POLLER_METRICS_PORT beside a worker on METRICS_PORT, from one env', async () => {
+    const workerHealth = createServer((_req, res) => res.end('ok'));
+    workerHealth.listen(0);
+    await once(workerHealth, 'listening');
+    const workerPort = (workerHealth.address() as AddressInfo).port;
+    let pollerPort = await freePort();
+    while (pollerPort === workerPort) pollerPort = await freePort();
+    const shared = testConfig({
+      fake,
+      redisUrl,
+      prefix: config.queuePrefix,
+      instances: [{ ...WA, delivery: 'poll' }],
+      env: { METRICS_PORT: String(workerPort), POLLER_METRICS_PORT: String(pollerPort) },
+    });
+    try {
+      const running = await startPoller(shared, silentLogger);
+      try {
+        expect(running.port).toBe(pollerPort);
+        expect((await fetch(`http://127.0.0.1:${pollerPort}/healthz`)).status).toBe(200);
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      workerHealth.close();
     }
   });
 

@@ -34,6 +34,7 @@ export {
 export { GreenApiNetworkError, createGreenApiClient } from '../../packages/greenapi/src/index.js';
 export {
   fileWebhook,
+  freePort,
   startFakeGreenApi,
   startRedis,
   stateInstanceChangedWebhook,

@@ -70,7 +70,7 @@ export async function startPoller(
     // Ready when polled notifications can be stored.
     checks: { redis: () => redis.ping() },
   });
-  server.listen(opts.port ?? config.metricsPort);
+  server.listen(opts.port ?? config.pollerMetricsPort);
   await once(server, 'listening');
   poller.start();
   // A reload polls what the new configuration says (instancesToPoll's rule again).

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       queuePrefix: 'archiver',
       port: 3000,
       metricsPort: 9464,
+      pollerMetricsPort: 9465,
       workerConcurrency: 16,
       retentionDays: 15,
       retry: { baseDelayMs: 5000, maxDelayMs: 3_600_000 },
@@ -54,6 +55,16 @@ describe('loadConfig', () => {
       'i.oneme.ru',
       'api.green-api.com:443',
     ]);
+  });
+
+  it('gives a worker and a poller started from one env file different ports', () => {
+    const env = { ...worker };
+    const workerPort = loadConfig(env, 'worker').metricsPort;
+    const pollerPort = loadConfig(env, 'poller').pollerMetricsPort;
+    expect([workerPort, pollerPort]).toEqual([9464, 9465]);
+    const moved = { ...env, METRICS_PORT: '9100', POLLER_METRICS_PORT: '9101' };
+    expect(loadConfig(moved, 'worker').metricsPort).toBe(9100);
+    expect(loadConfig(moved, 'poller').pollerMetricsPort).toBe(9101);
   });
 
   it('makes the dashboard read-only unless ADMIN_READ_ONLY=false', () => {

@@ -28,6 +28,11 @@ export const envSchema = z.object({
   PORT: port.default(3000),
   /** Worker health/metrics port. */
   METRICS_PORT: port.default(9464),
+  /**
+   * Poller health/metrics port: its own, because a worker and a poller on one host read the
+   * same env file, and a shared METRICS_PORT made the second to start fail (EADDRINUSE).
+   */
+  POLLER_METRICS_PORT: port.default(9465),
   /** Webhook token for every instance without its own `webhookToken`. */
   WEBHOOK_TOKEN: z.string().min(1).optional(),
   /**
@@ -174,6 +179,7 @@ export const configSchema = z.object({
   queuePrefix: z.string(),
   port: z.number(),
   metricsPort: z.number(),
+  pollerMetricsPort: z.number(),
   instances: z.array(instanceSchema),
   webhookToken: z.string().optional(),
   /** WEBHOOK_URL: where the instances should post (connect, doctor). */
@@ -384,6 +390,7 @@ function toConfig(e: Env, instances: InstanceConfig[], custody: CustodyConfig): 
     queuePrefix: e.QUEUE_PREFIX,
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
+    pollerMetricsPort: e.POLLER_METRICS_PORT,
     instances,
     webhookToken: e.WEBHOOK_TOKEN,
     webhookUrl: e.WEBHOOK_URL,
