@@ -2,7 +2,6 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createGreenApiClient } from '@archiver/greenapi';
 import {
-  BackfillRateLimitedError,
   BackfillUnknownInstanceError,
   carriesFile,
   createBackfill,
@@ -12,6 +11,7 @@ import {
 import type { InstanceConfig } from './instances.js';
 import { archiveJobId, type ArchiveJob } from './job.js';
 import type { JobWriter } from './job-writer.js';
+import { RateBudgetExhaustedError } from './limited-call.js';
 import { createMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RecordedIndex } from './recorded-index.js';
@@ -279,7 +279,7 @@ describe('createBackfill: journal mode', () => {
     ).run({
       idInstance: instance.idInstance,
     });
-    await expect(run).rejects.toBeInstanceOf(BackfillRateLimitedError);
+    await expect(run).rejects.toBeInstanceOf(RateBudgetExhaustedError);
     expect(api.calls).toHaveLength(0);
   });
 

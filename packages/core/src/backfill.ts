@@ -21,7 +21,7 @@ import type { RecordedIndex } from './recorded-index.js';
 import { recordJobFromJournal, recordJobId } from './record-job.js';
 import type { RecordJobWriter } from './record-job-writer.js';
 import type { Metrics } from './metrics.js';
-import { createJournalCaller } from './journal-call.js';
+import { JOURNAL_MAX_WAIT_MS, limitedCall } from './limited-call.js';
 import type { RateLimiter } from './rate-limit.js';
 
 /** Journals are documented at 1 request/s per instance and method (docs/greenapi.md §6.1, §8). */
@@ -69,8 +69,6 @@ export class BackfillUnknownInstanceError extends Error {
   override name = 'BackfillUnknownInstanceError';
 }
 
-export { BackfillRateLimitedError } from './journal-call.js';
-
 export type BackfillDeps = {
   writer: JobWriter;
   /** Where a missed message without a file goes: a record job (docs/conversation.md §1). */
@@ -97,13 +95,6 @@ export type BackfillDeps = {
  */
 export function createBackfill(deps: BackfillDeps) {
   const log = deps.logger.child({ component: 'backfill' });
-
-  const callJournal = createJournalCaller({
-    limiter: deps.limiter,
-    metrics: deps.metrics,
-    log,
-    maxWaitMs: deps.maxRateLimitWaitMs,
-  });
 
   /**
    * Entries without a file become record jobs, unless recorded lately or queued: a journal
@@ -215,9 +206,13 @@ export function createBackfill(deps: BackfillDeps) {
       method: JournalMethod,
       call: (s?: AbortSignal) => Promise<JournalItem[]>,
     ) => {
-      const items = await callJournal(instance.idInstance, method, JOURNAL_RPS, call, {
+      const items = await limitedCall(deps.limiter, instance.idInstance, method, call, {
+        rps: JOURNAL_RPS,
+        maxWaitMs: deps.maxRateLimitWaitMs ?? JOURNAL_MAX_WAIT_MS,
         signal,
         onRateLimited: () => (counts.rateLimited += 1),
+        metrics: deps.metrics,
+        log,
       });
       const invalid = (items as Partial<JournalPage>).invalid ?? 0;
       if (invalid > 0) {

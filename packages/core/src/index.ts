@@ -29,7 +29,6 @@ export * from './record-job-writer.js';
 export * from './pool.js';
 export * from './limited-call.js';
 export * from './instance-settings.js';
-export * from './journal-call.js';
 export * from './statuses.js';
 export * from './recorded-index.js';
 export * from './last-seen.js';

@@ -15,7 +15,7 @@ import {
   type StatusesRequest,
 } from './job-catalog.js';
 import type { JobWriter } from './job-writer.js';
-import { createJournalCaller } from './journal-call.js';
+import { JOURNAL_MAX_WAIT_MS, limitedCall } from './limited-call.js';
 import type { Metrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RedisClient } from './redis.js';
@@ -91,12 +91,6 @@ export class StatusesUnknownInstanceError extends Error {
  */
 export function createStatusReader(deps: StatusReaderDeps) {
   const log = deps.logger.child({ component: 'statuses' });
-  const callJournal = createJournalCaller({
-    limiter: deps.limiter,
-    metrics: deps.metrics,
-    log,
-    maxWaitMs: deps.maxRateLimitWaitMs,
-  });
 
   /** Queues what is new of `items`; a status is marked seen only once its job is stored. */
   async function take(instance: InstanceConfig, items: JournalItem[], summary: StatusesSummary) {
@@ -158,12 +152,19 @@ export function createStatusReader(deps: StatusReaderDeps) {
     };
     const methods: StatusMethod[] = ['getIncomingStatuses', 'getOutgoingStatuses'];
     for (const method of methods) {
-      const items = await callJournal(
+      const items = await limitedCall(
+        deps.limiter,
         instance.idInstance,
         method,
-        STATUS_RPS,
         (signal) => client[method]({ minutes }, { signal }),
-        { signal: opts.signal, onRateLimited: () => (summary.rateLimited += 1) },
+        {
+          rps: STATUS_RPS,
+          maxWaitMs: deps.maxRateLimitWaitMs ?? JOURNAL_MAX_WAIT_MS,
+          signal: opts.signal,
+          onRateLimited: () => (summary.rateLimited += 1),
+          metrics: deps.metrics,
+          log,
+        },
       );
       if (items.invalid > 0) {
         log.warn(
