@@ -9,9 +9,9 @@ import {
   writeAuditRecord,
 } from '@archiver/custody';
 import { writeExport } from '@archiver/export';
-import { HELP_OPTION, instanceId, parseCommandArgs, required } from '../args.js';
+import { HELP_OPTION, parseCommandArgs, required } from '../args.js';
+import { CHAT_SELECTION_OPTIONS, chatSelection, type ChatSelection } from '../chat-selection.js';
 import { custodyStoreOf } from '../custody-deps.js';
-import { dayRange, parseDay } from '../dates.js';
 import { s3Of, type CliDeps } from '../deps.js';
 import { formatBytes } from '../format.js';
 import { EXIT, type Command } from './command.js';
@@ -44,18 +44,13 @@ export const exportCommand: Command = {
   parse(argv) {
     const { values } = parseCommandArgs(argv, {
       ...HELP_OPTION,
-      instance: { type: 'string' },
-      chat: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
+      ...CHAT_SELECTION_OPTIONS,
       out: { type: 'string' },
       actor: { type: 'string' },
     });
     if (values.help) return 'help';
-    const idInstance = required('instance', instanceId('instance', values.instance));
+    const selection = chatSelection(values);
     const file = required('out', values.out);
-    const range = dayRange(parseDay('since', values.since), parseDay('until', values.until));
-    const selection = { idInstance, chatId: values.chat, ...range };
     const actor = defaultActor(values.actor);
     return async (deps) => runExport(deps, { selection, file, actor });
   },
@@ -64,7 +59,7 @@ export const exportCommand: Command = {
 async function runExport(
   deps: CliDeps,
   opts: {
-    selection: { idInstance: string; chatId?: string; since?: string; until?: string };
+    selection: ChatSelection;
     file: string;
     actor: string;
   },

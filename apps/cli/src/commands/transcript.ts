@@ -1,5 +1,5 @@
-import { HELP_OPTION, instanceId, oneOf, parseCommandArgs, required } from '../args.js';
-import { dayRange, parseDay } from '../dates.js';
+import { HELP_OPTION, oneOf, parseCommandArgs, required } from '../args.js';
+import { CHAT_SELECTION_OPTIONS, chatSelection } from '../chat-selection.js';
 import { s3Of } from '../deps.js';
 import { chatTimeline, formatEntry } from '@archiver/timeline';
 import { EXIT, type Command } from './command.js';
@@ -27,16 +27,12 @@ export const transcriptCommand: Command = {
   parse(argv) {
     const { values } = parseCommandArgs(argv, {
       ...HELP_OPTION,
-      instance: { type: 'string' },
-      chat: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
+      ...CHAT_SELECTION_OPTIONS,
       format: { type: 'string' },
     });
     if (values.help) return 'help';
-    const idInstance = required('instance', instanceId('instance', values.instance));
-    const chatId = required('chat', values.chat);
-    const range = dayRange(parseDay('since', values.since), parseDay('until', values.until));
+    const selection = chatSelection(values);
+    const chatId = required('chat', selection.chatId);
     const format = oneOf('format', values.format, ['text', 'json'] as const) ?? 'text';
     return async (deps) => {
       const { bucket, prefix } = s3Of(deps.config);
@@ -44,9 +40,8 @@ export const transcriptCommand: Command = {
       const timeline = chatTimeline(deps.s3, {
         bucket,
         prefix,
-        idInstance,
+        ...selection,
         chatId,
-        ...range,
         onDay: (day, n) => {
           total += n;
           deps.err.write(`transcript: ${day}: ${n} records (${total} so far)\n`);
