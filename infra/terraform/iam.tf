@@ -21,6 +21,9 @@ data "aws_iam_policy_document" "worker" {
         "s3:GetObject",
         "s3:AbortMultipartUpload",
         "s3:ListMultipartUploadParts",
+        # Objects written into a held chat carry the legal hold header; `archiver hold`
+        # sets and clears it on the objects already there.
+        "s3:PutObjectLegalHold",
       ],
       var.worker_can_set_retention ? ["s3:PutObjectRetention"] : [],
     )
@@ -40,6 +43,13 @@ data "aws_iam_policy_document" "worker" {
         values   = condition.value
       }
     }
+  }
+
+  # `archiver hold` first asks whether the bucket has Object Lock at all.
+  statement {
+    sid       = "ReadObjectLockConfiguration"
+    actions   = ["s3:GetBucketObjectLockConfiguration"]
+    resources = [local.bucket_arn]
   }
 
   # SSE-KMS: a data key to encrypt each upload, Decrypt for multipart completion and reads.

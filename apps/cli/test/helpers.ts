@@ -94,7 +94,10 @@ export function createContext(name: string, extraEnv: Record<string, string> = {
     'cli',
   );
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  const s3 = new S3Client(s3ClientConfig(s3conn));
+  // S3_ENDPOINT in extraEnv (a recording proxy) is where this client goes too.
+  const s3 = new S3Client(
+    s3ClientConfig({ ...s3conn, endpoint: extraEnv.S3_ENDPOINT ?? s3conn.endpoint }),
+  );
   let io = captureIo();
   const deps: CliDeps = {
     config,

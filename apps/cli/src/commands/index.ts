@@ -1,5 +1,6 @@
 import { backfillCommand } from './backfill.js';
 import { exportCommand } from './export.js';
+import { holdCommand } from './hold.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { instancesCommand } from './instances.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   proveCommand,
   transcriptCommand,
   exportCommand,
+  holdCommand,
   instancesCommand,
   doctorCommand,
 ];
