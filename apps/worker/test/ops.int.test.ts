@@ -36,6 +36,8 @@ describe('worker operations', () => {
       'archiver_greenapi_requests_total',
       'archiver_rate_limited_total',
       'archiver_backfill_found_total',
+      'archiver_records_total',
+      'archiver_statuses_recorded_total',
       'process_resident_memory_bytes',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);

@@ -33,6 +33,14 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 
   }
 }
 
+/** archiver_statuses_recorded_total of the WhatsApp instance, as the worker exports it. */
+async function statusesRecorded(direction: 'incoming' | 'outgoing'): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${p.worker!.port}/metrics`)).text();
+  const series = `archiver_statuses_recorded_total{instance="${WA.idInstance}",direction="${direction}"} `;
+  const line = text.split('\n').find((l) => l.startsWith(series));
+  return line ? Number(line.slice(series.length)) : 0;
+}
+
 const image = Buffer.from('a status photo, bytes as posted');
 const video = Buffer.from('a status video the account posted');
 const t = now() - 3600;
@@ -181,6 +189,12 @@ describe('statuses ("stories")', () => {
       chatId: 'status@broadcast',
     });
     expect(text.message).toEqual(incomingText);
+    // Counted once each, by direction: two incoming (text, photo), two outgoing (video, text).
+    const counted = async () => ({
+      incoming: await statusesRecorded('incoming'),
+      outgoing: await statusesRecorded('outgoing'),
+    });
+    expect(await counted()).toEqual({ incoming: 2, outgoing: 2 });
 
     // The outgoing status moves (its timestamp is its last action's: a day later) and the
     // journal is read twice more: nothing is written twice, nothing downloaded again.
@@ -212,6 +226,7 @@ describe('statuses ("stories")', () => {
     }
     expect(await statusKeys()).toEqual(keys);
     expect(p.fake.count('downloadFile') + p.fake.count('file')).toBe(downloadsBefore);
+    expect(await counted()).toEqual({ incoming: 2, outgoing: 2 });
 
     // Each method's own budget: never two calls of one method within a second, no 429.
     for (const method of ['getIncomingStatuses', 'getOutgoingStatuses']) {

@@ -134,6 +134,12 @@ export function createMetrics(
       labelNames: ['instance'] as const,
       registers,
     }),
+    statusesRecorded: new Counter({
+      name: 'archiver_statuses_recorded_total',
+      help: 'Statuses ("stories") taken from the status journals, each once (its file or record job stored), by instance and direction (incoming, outgoing)',
+      labelNames: ['instance', 'direction'] as const,
+      registers,
+    }),
     instanceReady: new Gauge({
       name: 'archiver_instance_ready',
       help: 'Latest readiness check of an instance: 1 passed, 0 failed (archiver doctor), by check',

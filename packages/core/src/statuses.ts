@@ -119,10 +119,14 @@ export function createStatusReader(deps: StatusReaderDeps) {
           }
           const written = await deps.writer.write(jobFromStatus(id, kind, item, now));
           if (written.outcome === 'duplicate') summary.alreadyKnown += 1;
-          else summary.files += 1;
+          else {
+            summary.files += 1;
+            deps.metrics?.statusesRecorded.inc({ instance: id, direction: item.type });
+          }
         } else {
           await deps.records.write(recordJobFromStatus(id, kind, item, now));
           summary.records += 1;
+          deps.metrics?.statusesRecorded.inc({ instance: id, direction: item.type });
         }
         await deps.redis.set(key, String(item.timestamp), 'EX', SEEN_TTL_SECONDS);
       }),
