@@ -4,11 +4,12 @@ import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { expect, inject } from 'vitest';
-import { classifyWebhook } from '@archiver/greenapi';
+import { classifyWebhook, type InstanceKind } from '@archiver/greenapi';
 import {
   ARCHIVE_QUEUE,
   archiveJobRequest,
   createArchiveQueue,
+  forEachLimit,
   loadConfig,
   objectKeys,
   jobFromWebhook,
@@ -128,9 +129,9 @@ export function createContext(name: string, extraEnv: Record<string, string> = {
     async close() {
       await deps.queue.close();
       for (const key of await scanKeys(redis, `${queuePrefix}:*`)) await redis.del(key);
-      for await (const key of listKeys(s3, s3conn.bucket, s3Prefix)) {
+      await forEachLimit(listKeys(s3, s3conn.bucket, s3Prefix), 16, async (key) => {
         await s3.send(new DeleteObjectCommand({ Bucket: s3conn.bucket, Key: key }));
-      }
+      });
       await redis.quit();
       s3.destroy();
     },
@@ -357,14 +358,22 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
-/** Records as the worker writes them (docs/conversation.md §2, §3), from the corpus' bodies. */
-export async function putRecords(ctx: TestContext, bodies: unknown[]) {
-  for (const body of bodies) {
+/**
+ * Records as the worker writes them (docs/conversation.md §2, §3), from the corpus' bodies,
+ * of a WhatsApp instance unless `kind` says otherwise; `concurrency` PUTs at once.
+ */
+export async function putRecords(
+  ctx: TestContext,
+  bodies: unknown[],
+  opts: { kind?: InstanceKind; concurrency?: number } = {},
+) {
+  const kind = opts.kind ?? 'whatsapp';
+  await forEachLimit(bodies, opts.concurrency ?? 1, async (body) => {
     const text = JSON.stringify(body);
     const c = classifyWebhook(JSON.parse(text));
     const received = receivedOf(text, true);
     if (c.kind === 'message') {
-      const d = recordJobFromMessage(c.webhook, JSON.parse(text), 'whatsapp', 'webhook', received);
+      const d = recordJobFromMessage(c.webhook, JSON.parse(text), kind, 'webhook', received);
       await putJson(ctx, recordKey(ctx.s3Prefix, d), {
         status: 'recorded',
         idInstance: d.idInstance,
@@ -382,14 +391,7 @@ export async function putRecords(ctx: TestContext, bodies: unknown[]) {
         message: readKeptMessage(d.message),
       });
     } else if (c.kind === 'event') {
-      const d = recordJobFromEvent(
-        c.event,
-        JSON.parse(text),
-        c.chatId,
-        'whatsapp',
-        'webhook',
-        received,
-      );
+      const d = recordJobFromEvent(c.event, JSON.parse(text), c.chatId, kind, 'webhook', received);
       await putJson(ctx, recordKey(ctx.s3Prefix, d), {
         record: 'event',
         idInstance: d.idInstance,
@@ -407,5 +409,5 @@ export async function putRecords(ctx: TestContext, bodies: unknown[]) {
     } else {
       throw new Error(`corpus body is not a record: ${c.kind}`);
     }
-  }
+  });
 }

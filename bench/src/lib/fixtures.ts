@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { classifyWebhook } from '@archiver/greenapi';
-import { jobFromWebhook, type ArchiveJob } from '@archiver/core';
-import { fileWebhook, type FakeGreenApi, type FileWebhook } from '@archiver/testkit';
+import {
+  jobFromWebhook,
+  readKeptMessage,
+  receivedOf,
+  recordJobFromMessage,
+  recordKey,
+  type ArchiveJob,
+  type RecordJobData,
+} from '@archiver/core';
+import { fileWebhook, textWebhook, type FakeGreenApi, type FileWebhook } from '@archiver/testkit';
 
 export type BenchInstance = {
   idInstance: string;
@@ -76,4 +84,61 @@ export function fileJob(
   hook.messageData.fileMessageData.fileName = added.fileName;
   hook.messageData.fileMessageData.mimeType = added.mimeType;
   return { data: jobFromHook(hook), added };
+}
+
+/** A chat message of everyday length: about 130 characters of Cyrillic, as business chats read. */
+const TEXT =
+  'Добрый день! Подтверждаю получение счёта №1234 за ноябрь, оплату проведём до пятницы. Акт пришлю отдельным сообщением.';
+
+/**
+ * The record job the receiver stores for an incoming text webhook (~650 bytes of JSON):
+ * the same classification, mapping and hash of the bytes received.
+ */
+export function textRecordJob(o: {
+  idInstance: string;
+  chatId: string;
+  idMessage: string;
+  timestamp: number;
+}): RecordJobData {
+  const text = JSON.stringify(
+    textWebhook({
+      kind: 'whatsapp',
+      idInstance: o.idInstance,
+      wid: '79876543210@c.us',
+      chatId: o.chatId,
+      idMessage: o.idMessage,
+      timestamp: o.timestamp,
+      senderName: 'Иван Петров',
+      chatName: 'Иван Петров',
+      textMessage: `${TEXT} ${o.idMessage}`,
+    }),
+  );
+  const body: unknown = JSON.parse(text);
+  const result = classifyWebhook(body);
+  if (result.kind !== 'message') throw new Error(`not a message webhook: ${result.kind}`);
+  return recordJobFromMessage(result.webhook, body, 'whatsapp', 'webhook', receivedOf(text, true));
+}
+
+/**
+ * The key (under `prefix`) and the bytes the worker writes for a record job of a message
+ * (apps/worker/src/jobs/records.ts, messageRecord): the same fields, pretty-printed.
+ */
+export function recordObject(prefix: string, d: RecordJobData): { key: string; body: string } {
+  const record = {
+    status: 'recorded',
+    idInstance: d.idInstance,
+    chatId: d.chatId,
+    idMessage: d.idMessage,
+    kind: d.kind,
+    typeWebhook: d.typeWebhook,
+    typeMessage: d.typeMessage,
+    timestamp: d.timestamp,
+    stanzaId: d.stanzaId,
+    attempts: 1,
+    source: d.source,
+    recordedAt: new Date().toISOString(),
+    received: d.received,
+    message: readKeptMessage(d.message),
+  };
+  return { key: recordKey(prefix, d), body: JSON.stringify(record, null, 2) };
 }

@@ -46,7 +46,7 @@ function assertBuilt(main: string, sourceDirs: string[]): void {
   }
 }
 
-function spawnNode(file: string, nodeArgs: string[], env: Record<string, string>) {
+export function spawnNode(file: string, nodeArgs: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },

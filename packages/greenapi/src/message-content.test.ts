@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageText, referenceOf } from './message-content.js';
+import { carriedText, messageText, referenceOf } from './message-content.js';
 
 describe('referenceOf', () => {
   it('names the message an edit, deletion, poll update, reaction or reply changes', () => {
@@ -68,5 +68,38 @@ describe('messageText', () => {
         listResponseMessageData: { title: 'Option 2' },
       }),
     ).toBe('Option 2');
+  });
+});
+
+describe('carriedText', () => {
+  it('reads the named message as a reply, reaction or poll update carries it', () => {
+    expect(
+      carriedText({
+        typeMessage: 'reactionMessage',
+        extendedTextMessageData: { text: '👍' },
+        quotedMessage: { stanzaId: 'D', typeMessage: 'textMessage', textMessage: 'see you' },
+      }),
+    ).toBe('see you');
+    expect(
+      carriedText({
+        typeMessage: 'quotedMessage',
+        quotedMessage: { stanzaId: 'E', typeMessage: 'imageMessage', caption: 'the view' },
+      }),
+    ).toBe('the view');
+    expect(
+      carriedText({
+        typeMessage: 'pollUpdateMessage',
+        pollMessageData: { stanzaId: 'P', name: 'Lunch?' },
+      }),
+    ).toBe('Lunch?');
+    expect(
+      carriedText({
+        typeMessage: 'editedMessage',
+        editedMessageData: { textMessage: 'x', stanzaId: 'A' },
+      }),
+    ).toBeUndefined();
+    expect(
+      carriedText({ typeMessage: 'deletedMessage', deletedMessageData: { stanzaId: 'B' } }),
+    ).toBeUndefined();
   });
 });

@@ -91,6 +91,23 @@ export function messageText(messageData: Data): string | undefined {
   }
 }
 
+/**
+ * The text of the message named by `referenceOf`, as this message itself carries it: a reply
+ * or reaction quotes it (`quotedMessage`), a poll update names its poll. Edits and deletions
+ * carry none. For a reader that no longer holds the named message.
+ */
+export function carriedText(messageData: Data): string | undefined {
+  if (messageData.typeMessage === 'pollUpdateMessage') {
+    return stringAt(messageData.pollMessageData, 'name');
+  }
+  const quoted = messageData.quotedMessage;
+  for (const key of TEXT_KEYS) {
+    const text = stringAt(quoted, key);
+    if (text) return text;
+  }
+  return undefined;
+}
+
 /** `<typeMessage>Data`, then the file payload, then any `…Data` object, for a known text key. */
 function genericText(messageData: Data, type: string): string | undefined {
   const candidates = [messageData[`${type}Data`], messageData.fileMessageData];

@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { chatDayFolder, eventRecordSchema, forEachLimit, sidecarSchema } from '@archiver/core';
-import { messageText, referenceOf, type Relation } from '@archiver/greenapi';
+import { carriedText, messageText, referenceOf, type Relation } from '@archiver/greenapi';
+import { createRecall } from './recall.js';
 
 /**
  * A chat's timeline read from S3 alone (docs/conversation.md §6): the chat's listing is
- * streamed, and one day's records at a time are read, sorted and printed, so memory
- * holds one day, plus the texts of the last MAX_REMEMBERED messages (for edits, deletions and
- * reactions that name an earlier one), never the whole chat.
+ * streamed, and one day's records at a time are read, sorted and printed, so memory holds
+ * one day, plus the texts of the last REMEMBER_DAYS days' messages (for edits, deletions and
+ * reactions that name an earlier one; recall.ts), never the whole chat.
  */
+
+export { MAX_REMEMBERED, REMEMBER_DAYS } from './recall.js';
 
 const KINDS = ['whatsapp', 'max'] as const;
 const READ_CONCURRENCY = 8;
-/** Texts kept for messages named later by an edit, deletion, reaction or vote. */
-export const MAX_REMEMBERED = 50_000;
-/** A remembered text is cut here: enough to recognise it, bounded in memory. */
-const REMEMBERED_CHARS = 500;
 
 export type TimelineEntry = {
   time: string;
@@ -61,8 +60,10 @@ export async function* chatTimeline(
   s3: S3Client,
   opts: TimelineOptions,
 ): AsyncGenerator<TimelineEntry> {
-  const remembered = new Map<string, string | undefined>();
+  const recall = createRecall();
   for (const kind of KINDS) {
+    // A message of one kind is never named by the other's.
+    recall.clear();
     const chatFolder = chatDayFolder({
       prefix: opts.prefix,
       kind,
@@ -73,13 +74,15 @@ export async function* chatTimeline(
     for await (const { day, keys } of listDays(s3, opts.bucket, chatFolder, opts)) {
       const entries = await readDay(s3, opts.bucket, keys, kind);
       opts.onDay?.(day, entries.length);
+      recall.startDay(day);
       for (const entry of entries) {
-        if (entry.refersTo) entry.refersTo.text = remembered.get(entry.refersTo.idMessage);
+        const named = entry.refersTo;
+        // Remembered, the text as last edited; else what this message quotes of it, if anything.
+        if (named && recall.has(named.idMessage)) named.text = recall.text(named.idMessage);
         if (entry.idMessage && entry.direction !== 'event') {
-          const named = entry.refersTo;
           // An edit replaces the text of the message it names; the rest are messages of their own.
-          if (named?.relation === 'edit') remember(remembered, named.idMessage, entry.text);
-          else if (named?.relation !== 'delete') remember(remembered, entry.idMessage, entry.text);
+          if (named?.relation === 'edit') recall.set(named.idMessage, entry.text, day);
+          else if (named?.relation !== 'delete') recall.set(entry.idMessage, recalled(entry), day);
         }
         yield entry;
       }
@@ -87,10 +90,10 @@ export async function* chatTimeline(
   }
 }
 
-function remember(map: Map<string, string | undefined>, id: string, text: string | undefined) {
-  map.delete(id);
-  map.set(id, text?.slice(0, REMEMBERED_CHARS));
-  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value as string);
+/** What a later edit, deletion or reaction shows of a message: its text, or its file's name. */
+function recalled(entry: TimelineEntry): string | undefined {
+  if (entry.text !== undefined || !entry.file) return entry.text;
+  return `[file ${entry.file.fileName ?? entry.type}]`;
 }
 
 /**
@@ -197,14 +200,17 @@ function toEntry(key: string, kind: string, json: unknown): TimelineEntry | unde
               fileName: s.fileName,
               contentType: s.contentType,
             },
-      refersTo: ref ? { idMessage: ref.stanzaId, relation: ref.relation } : undefined,
+      refersTo: ref
+        ? { idMessage: ref.stanzaId, relation: ref.relation, text: carriedText(messageData) }
+        : undefined,
     };
   }
   const event = eventRecordSchema.safeParse(json);
   if (!event.success) return undefined;
   const e = event.data;
   const body = e.message;
-  const status = body.status ?? body.stateInstance;
+  // A status's value, a call's, an instance's state, a block's (incomingBlock).
+  const status = body.status ?? body.stateInstance ?? body.statusInstance ?? body.statusBlock;
   return {
     time: isoTime(e.timestamp),
     timestamp: e.timestamp,
