@@ -4,6 +4,7 @@ import { runCli } from '../src/cli.js';
 import {
   createContext,
   envOf,
+  MAX,
   putArchived,
   putRecords,
   seconds,
@@ -12,6 +13,7 @@ import {
 } from './helpers.js';
 
 const CHAT = '71234567890@c.us';
+const MAX_CHAT = '-10000000000000';
 
 describe('archiver transcript', () => {
   let ctx: TestContext;
@@ -31,6 +33,15 @@ describe('archiver transcript', () => {
     await putRecords(
       ctx,
       corpus.map((e) => e.body),
+    );
+    const maxCorpus = conversationCorpus(
+      { kind: 'max', idInstance: MAX },
+      { chatId: MAX_CHAT, timestamp: t0, tag: '99' },
+    );
+    await putRecords(
+      ctx,
+      maxCorpus.map((e) => e.body),
+      { kind: 'max' },
     );
   });
   afterAll(async () => ctx?.close());
@@ -84,6 +95,19 @@ describe('archiver transcript', () => {
     expect(entries.length).toBeGreaterThan(5);
     expect(entries.every((e) => e.time >= '2026-12-01')).toBe(true);
     expect(entries.some((e) => e.idMessage === 'WAFILE1')).toBe(false);
+  });
+
+  it("reads a MAX instance's chat the same way", async () => {
+    const { code, out } = await transcript(['--instance', MAX, `--chat=${MAX_CHAT}`]);
+    expect(code).toBe(0);
+    expect(out).toContain('[edit 99E2 of 99E0] "Price is 150" (replaces "Price is 120")');
+    expect(out).toContain(
+      '[edit 99E3 of 99T2] "We agree to 12 000 EUR" (replaces "We agree to 12 500 EUR")',
+    );
+    expect(out).toContain('[deleted 99T4 by 99D3] was "Wrong chat, sorry"');
+    expect(out).toContain('[reaction 99R1 to 99D0] 👍 on "I never said that"');
+    expect(out).toMatch(/event \[outgoingMessageStatus failed\] 99B1/);
+    expect(out).not.toContain('WA');
   });
 
   it('refuses a call without --chat', async () => {

@@ -17,6 +17,10 @@ import {
   type ConversationEntry,
 } from '@archiver/testkit';
 import { Queue } from 'bullmq';
+import type { FileMessageType } from '@archiver/greenapi';
+// The timeline is not a dependency of the worker: reached by path, as `archiver transcript`
+// prints it.
+import { chatTimeline, formatEntry } from '../../../packages/timeline/src/index.js';
 import { MAX, WA, startPipeline, type Pipeline } from './harness.js';
 
 let p: Pipeline;
@@ -54,45 +58,61 @@ async function recordKeys(): Promise<string[]> {
   return (await listAllKeys(s3, bucket(), `${p.prefix}/`)).filter((k) => k.endsWith('.json'));
 }
 
+type FileSent = { hook: ReturnType<typeof fileWebhook>; sha256: string; size: number };
+
 describe('the conversation record', () => {
-  it('keeps every message and event of WhatsApp and MAX once, body as received', async () => {
+  it('keeps every message and event of WhatsApp and MAX once, body as received, and reads back as the transcript', async () => {
     const t0 = Math.floor(Date.UTC(2026, 10, 30, 23, 59, 0) / 1000);
     const wa = { ...WA, kind: 'whatsapp' as const };
     const max = { ...MAX, kind: 'max' as const };
-    const file = p.fake.addFile({
-      ...wa,
-      typeMessage: 'documentMessage',
-      chatId: '71234567890@c.us',
-      idMessage: 'WAFILE1',
-      timestamp: t0,
-    });
-    const fileHook = fileWebhook({
-      ...wa,
-      typeMessage: 'documentMessage',
-      chatId: '71234567890@c.us',
-      idMessage: 'WAFILE1',
-      timestamp: t0,
-      downloadUrl: file.downloadUrl,
-      fileName: file.fileName,
-      jpegThumbnail: 'THUMB',
-    });
-    const corpus: ConversationEntry[] = [
-      ...conversationCorpus(wa, {
-        chatId: '71234567890@c.us',
-        timestamp: t0,
-        tag: 'WA',
-        fileId: 'WAFILE1',
-      }),
-      ...conversationCorpus(max, { chatId: '-10000000000000', timestamp: t0, tag: '99' }),
+    const waChat = '71234567890@c.us';
+    const maxChat = '-10000000000000';
+    // Every file type, on both kinds (MAX documents no sticker), before the conversation.
+    const sendFile = (
+      ref: typeof wa | typeof max,
+      chatId: string,
+      typeMessage: FileMessageType,
+      idMessage: string,
+      timestamp: number,
+    ): FileSent => {
+      const file = p.fake.addFile({ ...ref, typeMessage, chatId, idMessage, timestamp });
+      const hook = fileWebhook({
+        ...ref,
+        typeMessage,
+        chatId,
+        idMessage,
+        timestamp,
+        downloadUrl: file.downloadUrl,
+        fileName: file.fileName,
+        jpegThumbnail: 'THUMB',
+      });
+      return { hook, sha256: file.sha256, size: file.size };
+    };
+    const files: FileSent[] = [
+      sendFile(wa, waChat, 'documentMessage', 'WAFILE1', t0),
+      sendFile(max, maxChat, 'documentMessage', '99FILE1', t0),
+      ...(['imageMessage', 'videoMessage', 'audioMessage', 'stickerMessage'] as const).map(
+        (type, i) => sendFile(wa, waChat, type, `WAFILE${i + 2}`, t0 - 50 + i),
+      ),
+      ...(['imageMessage', 'videoMessage', 'audioMessage'] as const).map((type, i) =>
+        sendFile(max, maxChat, type, `99FILE${i + 2}`, t0 - 50 + i),
+      ),
     ];
-    const texts = [JSON.stringify(fileHook), ...corpus.map((e) => JSON.stringify(e.body))];
+    const corpus: ConversationEntry[] = [
+      ...conversationCorpus(wa, { chatId: waChat, timestamp: t0, tag: 'WA', fileId: 'WAFILE1' }),
+      ...conversationCorpus(max, { chatId: maxChat, timestamp: t0, tag: '99', fileId: '99FILE1' }),
+    ];
+    const texts = [
+      ...files.map((f) => JSON.stringify(f.hook)),
+      ...corpus.map((e) => JSON.stringify(e.body)),
+    ];
     // Each body twice, concurrently: a duplicate changes nothing.
     const outcomes = await Promise.all(
       [...texts, ...texts].map((text) => ingest(JSON.parse(text), text, 'webhook')),
     );
     expect(outcomes.every((o) => o.outcome === 'accepted' || o.outcome === 'duplicate')).toBe(true);
 
-    const expected = corpus.length + 2; // + the file and its record
+    const expected = corpus.length + 2 * files.length; // each file and its record
     await expect
       .poll(async () => (await listAllKeys(s3, bucket(), `${p.prefix}/`)).length, {
         timeout: 30_000,
@@ -118,11 +138,15 @@ describe('the conversation record', () => {
         size: bytes.length,
         exact: true,
       });
-      if (i === 0) {
-        expect(sidecarSchema.parse(record).status).toBe('archived');
+      if (i < files.length) {
+        expect(sidecarSchema.parse(record)).toMatchObject({
+          status: 'archived',
+          sha256: files[i]!.sha256,
+          size: files[i]!.size,
+        });
         continue;
       }
-      const entry = corpus[i - 1]!;
+      const entry = corpus[i - files.length]!;
       if (entry.record === 'message') {
         expect(key).toMatch(new RegExp(`/${entry.idMessage}/message\\.json$`));
         expect(sidecarSchema.parse(record)).toMatchObject({
@@ -148,6 +172,11 @@ describe('the conversation record', () => {
       unknown
     >;
     expect(deletion).toMatchObject({ stanzaId: 'WAFILE1', typeMessage: 'deletedMessage' });
+    const maxDeletion = (await readJson(keys.find((k) => k.includes('/99D2/'))!)) as Record<
+      string,
+      unknown
+    >;
+    expect(maxDeletion).toMatchObject({ stanzaId: '99FILE1', typeMessage: 'deletedMessage' });
     // Dated by the event's own time: the corpus crosses midnight into December.
     expect(keys.some((k) => k.includes('/2026/11/30/'))).toBe(true);
     expect(keys.some((k) => k.includes('/2026/12/01/'))).toBe(true);
@@ -168,5 +197,72 @@ describe('the conversation record', () => {
     expect(await recordKeys()).toEqual(keys);
     const after = await Promise.all(keys.map((k) => getObjectBytes(s3, bucket(), k)));
     expect(after.map((b) => b.toString())).toEqual(before.map((b) => b.toString()));
+
+    // The transcript (`archiver transcript`'s lines) of each chat: every record once, in
+    // time order, edits against the text they replaced, deletions with what was deleted.
+    for (const [ref, chatId, tag] of [
+      [wa, waChat, 'WA'],
+      [max, maxChat, '99'],
+    ] as const) {
+      const lines = await transcriptOf(ref.idInstance, chatId);
+      const ofChat = corpus.filter((e) => e.chatId === chatId);
+      const chatFiles = files.filter((f) => f.hook.senderData.chatId === chatId);
+      expect(lines).toHaveLength(ofChat.length + chatFiles.length);
+      expect(new Set(lines).size).toBe(lines.length);
+      const times = lines.map((l) => l.slice(0, 20));
+      expect([...times].sort()).toEqual(times);
+      for (const f of chatFiles) {
+        const { typeMessage } = f.hook.messageData;
+        expect(lines).toContainEqual(
+          expect.stringMatching(
+            new RegExp(
+              ` \\[${typeMessage} ${f.hook.idMessage}\\] file \\S+/${f.hook.idMessage}/\\S+ ${f.size} bytes sha256 ${f.sha256}$`,
+            ),
+          ),
+        );
+      }
+      const text = lines.join('\n');
+      const deletedFile = chatFiles.find((f) => f.hook.idMessage === `${tag}FILE1`)!;
+      for (const expected of [
+        `[edit ${tag}E1 of ${tag}E0] "Price is 120" (replaces "Price is 100")`,
+        `[edit ${tag}E2 of ${tag}E0] "Price is 150" (replaces "Price is 120")`,
+        `[edit ${tag}E3 of ${tag}T2] "We agree to 12 000 EUR" (replaces "We agree to 12 500 EUR")`,
+        `[deleted ${tag}D0 by ${tag}D1] was "I never said that"`,
+        `[deleted ${tag}T4 by ${tag}D3] was "Wrong chat, sorry"`,
+        `[deleted ${tag}FILE1 by ${tag}D2] was "[file ${deletedFile.hook.messageData.fileMessageData.fileName}]"`,
+        `[reaction ${tag}R1 to ${tag}D0] 👍 on "I never said that"`,
+        `[votes ${tag}P1 in ${tag}P0] Yes: 1, No: 0 on "Sign today? [Yes | No]"`,
+        `[votes ${tag}P2 in ${tag}P0] Yes: 0, No: 1 on "Sign today? [Yes | No]"`,
+        `(reply to ${tag}T1 "Hello, contract attached soon") "Yes, that one"`,
+        `[interactiveButtonsReply ${tag}I2]`,
+        `[interactiveButtonReply ${tag}I3]`,
+        `[holographicMessage ${tag}U1]`,
+        `event [outgoingMessageStatus sent] ${tag}T3`,
+        `event [outgoingMessageStatus delivered] ${tag}T3`,
+        `event [outgoingMessageStatus read] ${tag}T3`,
+        `event [outgoingMessageStatus failed] ${tag}B1`,
+        ...(ref.kind === 'whatsapp'
+          ? [
+              `event [incomingCall missed] ${tag}CALL1`,
+              `event [outgoingCall pickUp] ${tag}CALL2`,
+              'event [incomingBlock blocked]',
+            ]
+          : []),
+      ]) {
+        expect(text).toContain(expected);
+      }
+    }
   });
 });
+
+async function transcriptOf(idInstance: string, chatId: string): Promise<string[]> {
+  const lines: string[] = [];
+  const timeline = chatTimeline(s3, {
+    bucket: bucket(),
+    prefix: `${p.prefix}/`,
+    idInstance,
+    chatId,
+  });
+  for await (const entry of timeline) lines.push(formatEntry(entry));
+  return lines;
+}

@@ -13,7 +13,8 @@ however long the chat: one day is read at a time (progress on stderr).
 
 Options:
   --instance ID      the idInstance, required
-  --chat CHAT        the chatId as Green-API sends it (71234567890@c.us, -10000000000000), required
+  --chat CHAT        the chatId as Green-API sends it (71234567890@c.us, -10000000000000), required;
+                     one starting with - is given as --chat=-10000000000000
   --since DATE       first UTC day (inclusive)
   --until DATE       last UTC day (inclusive)
   --format FORMAT    text (default) or json (one JSON object per line)

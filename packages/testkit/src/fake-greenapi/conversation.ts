@@ -1,8 +1,10 @@
 import {
+  deviceInfoWebhook,
   incomingCallWebhook,
   outgoingMessageStatusWebhook,
   quotaExceededWebhook,
   stateInstanceChangedWebhook,
+  statusInstanceChangedWebhook,
 } from './service-webhooks.js';
 import { messageWebhook, type InstanceRef, type MessageWebhookType } from './webhooks.js';
 
@@ -10,11 +12,13 @@ import { messageWebhook, type InstanceRef, type MessageWebhookType } from './web
  * A conversation of every kind of body the archiver records, shaped like the documented
  * samples (docs/greenapi.md §12): texts, an extended text, a quoted reply, a reaction (to a
  * message deleted before it), a poll with its votes changing, a location, a contact, buttons,
- * a list, a template and their replies, a group invite, interactive buttons and their reply,
- * an edit and an edit of that edit, deletions (of a text and of a file message), an unknown
- * typeMessage, and the chat's status and call events, then the instance's own. Ids are
- * unique within the call (`tag` keeps two corpora apart). The file message it deletes is
- * `fileId`, left to the caller to send.
+ * a list, a template and their replies, a group invite, interactive buttons and their reply
+ * (in both documented spellings), an edit and an edit of that edit, an edit and a deletion of
+ * outgoing messages, deletions (of a text and of a file message), an unknown typeMessage, and
+ * the chat's status (sent, delivered, read, failed), call and block events, then the
+ * instance's own. Ids are unique within the call (`tag` keeps two corpora apart). The file
+ * message it deletes is `fileId`, left to the caller to send, as are the files themselves
+ * (each file type is a webhook with `fileMessageData`; docs/greenapi.md §3).
  */
 export type ConversationEntry = {
   body: Record<string, unknown>;
@@ -76,6 +80,25 @@ export function conversationCorpus(
     'T3',
     { typeMessage: 'textMessage', textMessageData: { textMessage: 'Sent by the API' } },
     'outgoingAPIMessageReceived',
+  );
+  // The account's own message edited, and another of its messages deleted.
+  msg(
+    'E3',
+    {
+      typeMessage: 'editedMessage',
+      editedMessageData: { textMessage: 'We agree to 12 000 EUR', stanzaId: id('T2') },
+    },
+    'outgoingMessageReceived',
+  );
+  const unsent = msg(
+    'T4',
+    { typeMessage: 'textMessage', textMessageData: { textMessage: 'Wrong chat, sorry' } },
+    'outgoingMessageReceived',
+  );
+  msg(
+    'D3',
+    { typeMessage: 'deletedMessage', deletedMessageData: { stanzaId: unsent } },
+    'outgoingMessageReceived',
   );
   msg('X1', {
     typeMessage: 'extendedTextMessage',
@@ -250,6 +273,11 @@ export function conversationCorpus(
     typeMessage: 'interactiveButtonsReply',
     interactiveButtonsReply: { stanzaId: id('I1'), selectedId: '1', selectedDisplayText: 'A' },
   });
+  // The docs page spells it without the s as well (docs/greenapi.md §12).
+  msg('I3', {
+    typeMessage: 'interactiveButtonReply',
+    interactiveButtonReply: { stanzaId: id('I1'), selectedId: '1', selectedDisplayText: 'A' },
+  });
   msg('U1', {
     typeMessage: 'holographicMessage',
     holographicMessageData: {
@@ -267,26 +295,22 @@ export function conversationCorpus(
       chatId,
       idMessage: typeof body.idMessage === 'string' ? body.idMessage : undefined,
     });
-  ev(
-    outgoingMessageStatusWebhook({
-      ...ref,
-      chatId: o.chatId,
-      idMessage: id('T3'),
-      timestamp: (t += 3),
-      status: 'delivered',
-    }),
-    o.chatId,
-  );
-  ev(
-    outgoingMessageStatusWebhook({
-      ...ref,
-      chatId: o.chatId,
-      idMessage: id('T3'),
-      timestamp: (t += 3),
-      status: 'read',
-    }),
-    o.chatId,
-  );
+  const status = (idMessage: string, value: 'sent' | 'delivered' | 'read' | 'failed') =>
+    ev(
+      outgoingMessageStatusWebhook({
+        ...ref,
+        chatId: o.chatId,
+        idMessage,
+        timestamp: (t += 3),
+        status: value,
+        ...(value === 'failed' ? { description: 'message was not delivered' } : {}),
+      }),
+      o.chatId,
+    );
+  status(id('T3'), 'sent');
+  status(id('T3'), 'delivered');
+  status(id('B1'), 'failed');
+  status(id('T3'), 'read');
   if (ref.kind === 'whatsapp') {
     ev(
       incomingCallWebhook({
@@ -313,6 +337,24 @@ export function conversationCorpus(
       },
       o.chatId,
     );
+    // Deprecated, WhatsApp only; the body as the notifications page lists it (chatId and
+    // the block's status; UNCONFIRMED beyond that).
+    ev(
+      {
+        typeWebhook: 'incomingBlock',
+        instanceData: incomingCallWebhook({ ...ref, from: o.chatId, idMessage: 'x', timestamp: 0 })
+          .instanceData,
+        timestamp: (t += 3),
+        chatId: o.chatId,
+        statusBlock: 'blocked',
+      },
+      o.chatId,
+    );
+    ev(
+      statusInstanceChangedWebhook({ ...ref, timestamp: (t += 3), statusInstance: 'offline' }),
+      undefined,
+    );
+    ev(deviceInfoWebhook({ ...ref, timestamp: (t += 3), battery: 15 }), undefined);
   }
   ev(
     stateInstanceChangedWebhook({ ...ref, timestamp: (t += 3), stateInstance: 'yellowCard' }),
