@@ -8,7 +8,8 @@ import { forEachLimit } from '@archiver/core';
 import { startRedis, startS3 } from '@archiver/testkit';
 import { recordObject, textRecordJob } from '../lib/fixtures.js';
 import { residentMemory, spawnNode } from '../lib/spawn.js';
-import { MiB, sleep } from '../lib/stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MiB } from '../lib/stats.js';
 
 const records = Number(process.env.RECORDS ?? 100_000);
 const perDay = Number(process.env.PER_DAY ?? 1000);

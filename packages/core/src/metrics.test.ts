@@ -26,13 +26,15 @@ describe('series per instance', () => {
       metrics.instanceUnavailable.inc({ instance });
       metrics.jobsLost.inc({ instance });
       metrics.backfillFound.inc({ instance }, 3);
+      metrics.statusesRecorded.inc({ instance, direction: 'incoming' });
+      metrics.statusesRecorded.inc({ instance, direction: 'outgoing' });
     }
-    expect(await seriesOf(metrics, '1101000001')).toHaveLength(5);
+    expect(await seriesOf(metrics, '1101000001')).toHaveLength(7);
 
     metrics.forgetInstances(['1101000001']);
 
     expect(await seriesOf(metrics, '1101000001')).toEqual([]);
-    expect(await seriesOf(metrics, '1101000002')).toHaveLength(5);
+    expect(await seriesOf(metrics, '1101000002')).toHaveLength(7);
     expect(await seriesOf(metrics, '1101000002')).toContain(
       'archiver_backfill_found_total{instance="1101000002"} 3',
     );

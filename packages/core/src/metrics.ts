@@ -215,7 +215,12 @@ export function createMetrics(
      * starts from 0, which Prometheus reads as a reset.
      */
     forgetInstances(ids: readonly string[]): void {
-      for (const counter of perInstance) for (const instance of ids) counter.remove({ instance });
+      for (const instance of ids) {
+        for (const counter of perInstance) counter.remove({ instance });
+        for (const direction of ['incoming', 'outgoing']) {
+          metrics.statusesRecorded.remove({ instance, direction });
+        }
+      }
     },
   };
 }
@@ -227,6 +232,7 @@ export const PER_INSTANCE_METRICS = [
   'archiver_instance_unavailable_total',
   'archiver_jobs_lost_total',
   'archiver_backfill_found_total',
+  'archiver_statuses_recorded_total',
   'archiver_instance_ready',
 ] as const;
 
