@@ -1,21 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import yauzl from 'yauzl';
 import { listAllKeys, s3ClientConfig } from '@archiver/testkit';
+import { ARTEFACTS, CHROMIUM, hasChromium, launchChromium } from './support/browser.js';
 import { startReceiver, type TestReceiver } from './support/harness.js';
 import { CHAT, DAY, INSTANCE, putConversation } from './support/review-data.js';
 import './support/provided.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTEFACTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
 const REVIEW = { username: 'officer', password: 'review-password-77d1' };
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(
     `review browser tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium)`,
@@ -78,18 +74,7 @@ describe.skipIf(!hasChromium)('the review page in a real browser, without JavaSc
       queuePrefix: receiver.prefix,
     });
     await redis.quit();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
