@@ -96,7 +96,12 @@ async function putMessage(chatId: string, idMessage: string, timestamp: number, 
   await c.putBytes(sidecarKey, Buffer.from(JSON.stringify(sidecar)));
 }
 
-/** Exports one chat into a counting sink; heap (after a full collection) and RSS peaks. */
+/**
+ * Exports one chat into a counting sink. The heap is read after a full collection once a
+ * second: its median says what the export holds while it runs (a list that grows with the
+ * chat shows in it, half-grown), and unlike the peak it does not rise with the number of
+ * samples a longer run takes. RSS is kept as a peak.
+ */
 async function measure(chatId: string) {
   let written = 0;
   const sink = new Writable({
@@ -107,12 +112,12 @@ async function measure(chatId: string) {
   });
   gc();
   const before = process.memoryUsage();
-  let heap = before.heapUsed;
+  const heaps: number[] = [];
   let rss = before.rss;
   const sample = () => {
     gc();
     const m = process.memoryUsage();
-    heap = Math.max(heap, m.heapUsed);
+    heaps.push(m.heapUsed);
     rss = Math.max(rss, m.rss);
   };
   // A full collection a second: often enough for lists that only grow, rare enough to cost little.
@@ -128,12 +133,19 @@ async function measure(chatId: string) {
     result,
     written,
     seconds: (performance.now() - started) / 1000,
-    heapGrowth: heap - before.heapUsed,
+    heapGrowth: median(heaps) - before.heapUsed,
+    heapPeakGrowth: Math.max(...heaps) - before.heapUsed,
     rssGrowth: rss - before.rss,
   };
 }
 
 const mib = (n: number) => (n / MiB).toFixed(1);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 describe('export: memory', () => {
   it(`holds as much for ${LARGE} objects as for ${SMALL}`, async () => {
@@ -149,13 +161,14 @@ describe('export: memory', () => {
     ] as const) {
       console.log(
         `export of ${m.result.objects} objects (${name}): ${m.seconds.toFixed(1)} s, zip ${mib(m.written)} MiB, ` +
-          `heap after GC +${mib(m.heapGrowth)} MiB at peak, rss +${mib(m.rssGrowth)} MiB at peak`,
+          `heap after GC +${mib(m.heapGrowth)} MiB median, +${mib(m.heapPeakGrowth)} MiB at peak, rss +${mib(m.rssGrowth)} MiB at peak`,
       );
       expect(m.result.unsealed.count).toBe(0);
     }
     expect(large.result.objects / small.result.objects).toBeGreaterThan(9);
-    // Ten times the objects: a list kept per object would grow the heap about tenfold.
-    const ratio = large.heapGrowth / Math.max(small.heapGrowth, 1);
+    // Ten times the objects: a list kept per object would grow the heap about tenfold. Below
+    // a MiB the growth is the sampler's own noise, so the small run counts as at least one.
+    const ratio = large.heapGrowth / Math.max(small.heapGrowth, MiB);
     console.log(`heap growth ratio, ${LARGE} : ${SMALL} objects = ${ratio.toFixed(2)}`);
     expect(ratio).toBeLessThan(2);
   }, 900_000);
@@ -168,11 +181,12 @@ describe('export: memory', () => {
     const total = sizes.reduce((a, b) => a + b, 0);
     console.log(
       `export of ${FILES} × ${FILE_MIB} MiB: ${m.seconds.toFixed(1)} s, zip ${mib(m.written)} MiB, ` +
-        `heap after GC +${mib(m.heapGrowth)} MiB, rss +${mib(m.rssGrowth)} MiB at peak`,
+        `heap after GC +${mib(m.heapGrowth)} MiB median, rss +${mib(m.rssGrowth)} MiB at peak`,
     );
     expect(m.written).toBeGreaterThan(total);
     expect(m.result.unsealed.count).toBe(0);
-    // A buffered file would show as RSS of its size; streamed, a small fraction of one file.
-    expect(m.rssGrowth / total).toBeLessThan(0.1);
+    // A buffered file would show as RSS of at least its size; streamed, the export's RSS
+    // grows by its buffers and the allocator's slack, well under half of one file.
+    expect(m.rssGrowth).toBeLessThan((FILE_MIB * MiB) / 2);
   }, 900_000);
 });
