@@ -28,6 +28,10 @@ const ROUNDS = 5;
  * their own share, in alternating order, and the verdict is the median of the rounds' ratios.
  * This machine's speed drifts by a fifth within minutes: two runs minutes apart compare the
  * drift more than the code, two runs seconds apart mostly do not.
+ *
+ * The worker writes its records as on a store with conditional writes (one PUT each), as the
+ * script does; `BENCH_WORKER_ENV='{"S3_CONDITIONAL_WRITES":"auto"}'` measures s3rver's
+ * read-before-write instead.
  */
 export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
   const n = opts.files ?? (opts.quick ? 2000 : 20_000);
@@ -117,7 +121,15 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
             s3: s3.connection,
             fakeUrl: fake.url,
             instances,
-            extra: { WORKER_CONCURRENCY: String(CONCURRENCY), DOWNLOAD_RPS: String(LIFTED_RPS) },
+            extra: {
+              WORKER_CONCURRENCY: String(CONCURRENCY),
+              DOWNLOAD_RPS: String(LIFTED_RPS),
+              // The requests of AWS S3 and MinIO, which refuse to overwrite a record
+              // themselves. s3rver ignores the header, and left to detect that the worker
+              // would read each record before writing it: one GET per file that no
+              // production store costs (BENCHMARKS.md, "What the write-once record costs").
+              S3_CONDITIONAL_WRITES: 'true',
+            },
           }),
         );
         try {
