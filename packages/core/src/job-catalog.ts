@@ -84,38 +84,52 @@ export type ArchiveJobData = z.infer<typeof archiveJobSchema>;
  * no thumbnail. `record: 'message'` is a message without a file (its `message.json`);
  * `event` is a status, call, instance state or quota notice (docs/conversation.md §3).
  */
-export const recordJobSchema = z
-  .object({
-    record: z.enum(['message', 'event']),
-    source: jobSourceSchema,
-    idInstance: idInstanceString,
-    kind: instanceKindSchema,
-    typeWebhook: z.string().min(1),
-    /** Messages: always. Events: the chat they belong to; undefined for the instance's. */
-    chatId: z.string().min(1).optional(),
-    /** Messages: the message's id. Events: the id they name (a status's message, a call). */
-    idMessage: z.string().min(1).optional(),
-    typeMessage: z.string().min(1).optional(),
-    stanzaId: z.string().min(1).optional(),
-    /** UNIX seconds: the event's time, or when it was received where it names none. */
-    timestamp: z.number().int().nonnegative(),
-    timestampFrom: z.enum(['event', 'received']).optional(),
-    /** Events: hex SHA-256 of the kept body, which names the event's key. */
-    digest: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/)
-      .optional(),
-    message: z.string(),
-    receivedAt: z.number(),
-    received: receivedSchema.optional(),
-  })
+const recordJobFields = z.object({
+  record: z.enum(['message', 'event']),
+  source: jobSourceSchema,
+  idInstance: idInstanceString,
+  kind: instanceKindSchema,
+  typeWebhook: z.string().min(1),
+  /** Messages: always. Events: the chat they belong to; undefined for the instance's. */
+  chatId: z.string().min(1).optional(),
+  /** Messages: the message's id. Events: the id they name (a status's message, a call). */
+  idMessage: z.string().min(1).optional(),
+  typeMessage: z.string().min(1).optional(),
+  stanzaId: z.string().min(1).optional(),
+  /** UNIX seconds: the event's time, or when it was received where it names none. */
+  timestamp: z.number().int().nonnegative(),
+  timestampFrom: z.enum(['event', 'received']).optional(),
+  /** Events: hex SHA-256 of the kept body, which names the event's key. */
+  digest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  message: z.string(),
+  receivedAt: z.number(),
+  received: receivedSchema.optional(),
+});
+
+export const recordJobSchema = recordJobFields
   .refine((d) => d.record === 'event' || (d.chatId && d.idMessage && d.typeMessage), {
     message: 'a message record needs chatId, idMessage and typeMessage',
   })
   .refine((d) => d.record === 'message' || d.digest, { message: 'an event needs its digest' });
 
-/** A record job's data as BullMQ stores it. */
+/** A record job's data as the archiver works with it. */
 export type RecordJobData = z.infer<typeof recordJobSchema>;
+
+/**
+ * A record job's data as BullMQ stores it (`storedRecordData`): a message leaves out the
+ * facts its kept body holds, as a file job does, and `readRecordJob` reads them back. Jobs
+ * queued with their facts still read as they are.
+ */
+export const storedRecordJobSchema = recordJobFields.partial({
+  idInstance: true,
+  typeWebhook: true,
+  timestamp: true,
+});
+
+export type StoredRecordJobData = z.infer<typeof storedRecordJobSchema>;
 
 /** A reconciliation run: the journals of the last `minutes`, or one chat's history. */
 export const backfillRequestSchema = z.union([

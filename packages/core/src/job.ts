@@ -59,7 +59,7 @@ export function readArchiveJob(
   raw: unknown,
 ): { ok: true; data: ArchiveJob; message: Record<string, unknown> } | { ok: false; error: string } {
   const parsed = archiveJobSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, error: describe(parsed.error) };
+  if (!parsed.success) return { ok: false, error: firstIssue(parsed.error) };
   const message = readKeptMessage(parsed.data.message);
   if (!message) return { ok: false, error: 'message: not a readable kept body' };
   const facts = factsOf(parsed.data, message);
@@ -74,16 +74,17 @@ function factsOf(
   if (data.source === 'journal' || data.source === 'statuses') {
     if (data.idInstance === undefined) return { ok: false, error: 'idInstance: missing' };
     const item = journalItemSchema.safeParse(message);
-    if (!item.success) return { ok: false, error: `message: ${describe(item.error)}` };
+    if (!item.success) return { ok: false, error: `message: ${firstIssue(item.error)}` };
     const facts = journalFacts(data.idInstance, item.data);
     return { ok: true, facts: data.source === 'statuses' ? statusFacts(facts, item.data) : facts };
   }
   const webhook = messageWebhookSchema.safeParse(message);
-  if (!webhook.success) return { ok: false, error: `message: ${describe(webhook.error)}` };
+  if (!webhook.success) return { ok: false, error: `message: ${firstIssue(webhook.error)}` };
   return { ok: true, facts: webhookFacts(webhook.data) };
 }
 
-function describe(error: z.ZodError): string {
+/** The first thing wrong with a job's data, where it is: for the failed job's reason. */
+export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid data';
 }

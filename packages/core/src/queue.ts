@@ -13,16 +13,17 @@ import {
   type ArchiveJobData,
   type BackfillRequest,
   type RecordJobData,
+  type StoredRecordJobData,
 } from './job-catalog.js';
 import { archiveJobId, storedJobData, type ArchiveJob } from './job.js';
-import { recordJobId } from './record-job.js';
+import { recordJobId, storedRecordData } from './record-job.js';
 import type { BackfillSummary } from './backfill.js';
 import { deadlineOf, markerTtlSeconds, priorityOf } from './deadline.js';
 import { luaScript } from './lua-script.js';
 import type { RedisKeys } from './redis-keys.js';
 
 export type ArchiveQueue = Queue<ArchiveJobData, unknown, string>;
-export type RecordQueue = Queue<RecordJobData, unknown, string>;
+export type RecordQueue = Queue<StoredRecordJobData, unknown, string>;
 export type BackfillQueue = Queue<BackfillRequest, BackfillSummary, string>;
 
 /** The queues of the job catalog (job-catalog.ts), each typed with its job's data. */
@@ -72,8 +73,12 @@ export function archiveJobRequest(job: ArchiveJob, retentionDays: number): Archi
   };
 }
 
-export function recordJobRequest(data: RecordJobData): JobRequest<RecordJobData> {
-  return { name: RECORD_JOB, data, opts: { ...RECORD_JOB_OPTIONS, jobId: recordJobId(data) } };
+export function recordJobRequest(data: RecordJobData): JobRequest<StoredRecordJobData> {
+  return {
+    name: RECORD_JOB,
+    data: storedRecordData(data),
+    opts: { ...RECORD_JOB_OPTIONS, jobId: recordJobId(data) },
+  };
 }
 
 // A job neither queued nor finished (no BullMQ hash, no done marker) gets its deadline and

@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
 import {
+  journalItemSchema,
+  messageWebhookSchema,
   referenceOf,
   type InstanceKind,
   type JournalItem,
   type MessageWebhook,
   type OtherWebhook,
 } from '@archiver/greenapi';
-import { archiveJobId, journalTypeWebhook } from './job.js';
-import { recordJobSchema, type JobSource, type RecordJobData } from './job-catalog.js';
+import { archiveJobId, firstIssue, journalTypeWebhook } from './job.js';
+import {
+  recordJobSchema,
+  storedRecordJobSchema,
+  type JobSource,
+  type RecordJobData,
+  type StoredRecordJobData,
+} from './job-catalog.js';
 import { STATUS_CHAT, eventKey, objectKeys } from './object-keys.js';
 import { keepMessage, readKeptMessage } from './kept-message.js';
 import type { Received } from './sidecar.js';
@@ -33,17 +41,42 @@ export function recordJobFromMessage(
   return {
     record: 'message',
     source,
-    idInstance: webhook.instanceData.idInstance,
     kind,
+    ...webhookFacts(webhook),
+    message: keepMessage(raw),
+    receivedAt: now,
+    received,
+  };
+}
+
+/** The facts of a message record, which its kept body holds (`storedRecordData`). */
+type MessageFacts = Pick<
+  RecordJobData,
+  'idInstance' | 'typeWebhook' | 'chatId' | 'idMessage' | 'typeMessage' | 'stanzaId' | 'timestamp'
+>;
+
+function webhookFacts(webhook: MessageWebhook): MessageFacts {
+  return {
+    idInstance: webhook.instanceData.idInstance,
     typeWebhook: webhook.typeWebhook,
     chatId: webhook.senderData.chatId,
     idMessage: webhook.idMessage,
     typeMessage: webhook.messageData.typeMessage,
     stanzaId: referenceOf(webhook.messageData)?.stanzaId,
     timestamp: webhook.timestamp,
-    message: keepMessage(raw),
-    receivedAt: now,
-    received,
+  };
+}
+
+/** A journal item names no instance: the caller says which. */
+function journalFacts(idInstance: string, item: JournalItem): MessageFacts {
+  return {
+    idInstance,
+    typeWebhook: journalTypeWebhook(item),
+    chatId: item.chatId,
+    idMessage: item.idMessage,
+    typeMessage: item.typeMessage,
+    stanzaId: referenceOf(item as Record<string, unknown>)?.stanzaId,
+    timestamp: item.timestamp,
   };
 }
 
@@ -84,14 +117,8 @@ export function recordJobFromJournal(
   return {
     record: 'message',
     source: 'journal',
-    idInstance,
     kind,
-    typeWebhook: journalTypeWebhook(item),
-    chatId: item.chatId,
-    idMessage: item.idMessage,
-    typeMessage: item.typeMessage,
-    stanzaId: referenceOf(item as Record<string, unknown>)?.stanzaId,
-    timestamp: item.timestamp,
+    ...journalFacts(idInstance, item),
     message: keepMessage(item),
     receivedAt: now,
   };
@@ -146,18 +173,57 @@ export function recordKey(prefix: string, d: RecordJobData): string {
   });
 }
 
+/**
+ * What goes into Redis for a record job. A message's facts stay in its kept body, as a file
+ * job's do (`storedJobData`): a text event is mostly its body, and the facts written beside
+ * it were a fifth of its job (BENCHMARKS.md, redis-memory). A journal item or a status names
+ * no instance, so theirs is kept. Events keep their facts: their chat and time come from
+ * fields that differ by type, and from the clock where the event names no time.
+ */
+export function storedRecordData(d: RecordJobData): StoredRecordJobData {
+  if (d.record !== 'message') return d;
+  const stored: StoredRecordJobData = {
+    record: d.record,
+    source: d.source,
+    kind: d.kind,
+    message: d.message,
+    receivedAt: d.receivedAt,
+  };
+  if (d.source === 'journal' || d.source === 'statuses') stored.idInstance = d.idInstance;
+  if (d.received !== undefined) stored.received = d.received;
+  return stored;
+}
+
+/** A record job's data as the worker reads it: validated, its kept body unpacked, its facts read. */
 export function readRecordJob(
   raw: unknown,
 ):
   | { ok: true; data: RecordJobData; message: Record<string, unknown> }
   | { ok: false; error: string } {
-  const parsed = recordJobSchema.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, error: parsed.error.issues[0]?.message ?? 'invalid data' };
-  }
-  const message = readKeptMessage(parsed.data.message);
+  const stored = storedRecordJobSchema.safeParse(raw);
+  if (!stored.success) return { ok: false, error: firstIssue(stored.error) };
+  const message = readKeptMessage(stored.data.message);
   if (!message) return { ok: false, error: 'message: not a readable kept body' };
+  const facts = stored.data.typeWebhook === undefined ? factsOf(stored.data, message) : {};
+  if (typeof facts === 'string') return { ok: false, error: facts };
+  const parsed = recordJobSchema.safeParse({ ...stored.data, ...facts });
+  if (!parsed.success) return { ok: false, error: firstIssue(parsed.error) };
   return { ok: true, data: parsed.data, message };
+}
+
+/** The facts of a message stored without them, from its body; a string says what is wrong. */
+function factsOf(d: StoredRecordJobData, message: Record<string, unknown>): MessageFacts | string {
+  if (d.record !== 'message') return 'typeWebhook: missing';
+  if (d.source === 'journal' || d.source === 'statuses') {
+    if (d.idInstance === undefined) return 'idInstance: missing';
+    const item = journalItemSchema.safeParse(message);
+    if (!item.success) return `message: ${firstIssue(item.error)}`;
+    const facts = journalFacts(d.idInstance, item.data);
+    return d.source === 'statuses' ? { ...facts, chatId: STATUS_CHAT } : facts;
+  }
+  const webhook = messageWebhookSchema.safeParse(message);
+  if (!webhook.success) return `message: ${firstIssue(webhook.error)}`;
+  return webhookFacts(webhook.data);
 }
 
 /** SHA-256 of the body as kept (thumbnails dropped): a duplicate has the same. */

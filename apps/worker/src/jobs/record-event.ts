@@ -7,6 +7,7 @@ import {
   recordKey,
   type Metrics,
   type RecordJobData,
+  type StoredRecordJobData,
 } from '@archiver/core';
 import { eventRecord, messageRecord } from './records.js';
 
@@ -34,7 +35,7 @@ export function createRecordProcessor(deps: {
     registers: [deps.metrics.registry],
   });
 
-  return async function recordEvent(job: Job<RecordJobData>): Promise<RecordResult> {
+  return async function recordEvent(job: Job<StoredRecordJobData>): Promise<RecordResult> {
     const parsed = readRecordJob(job.data);
     if (!parsed.ok) {
       records.inc({ record: 'unknown', outcome: 'invalid_job' });

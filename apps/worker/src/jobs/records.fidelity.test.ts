@@ -6,6 +6,7 @@ import {
   instanceMap,
   readArchiveJob,
   readRecordJob,
+  recordJobRequest,
   type ArchiveJobData,
   type JobWriter,
   type Quarantine,
@@ -149,9 +150,12 @@ async function recordOf(text: string): Promise<Record<string, unknown> | undefin
       contentType: 'x/y',
     });
   } else {
-    // Through Redis as JSON, as BullMQ stores it.
-    const read = readRecordJob(JSON.parse(JSON.stringify(job?.record)));
+    // Through Redis as JSON, in the form BullMQ stores it (the facts left in the body).
+    if (!job?.record) throw new Error('no job');
+    const read = readRecordJob(JSON.parse(JSON.stringify(recordJobRequest(job.record).data)));
     if (!read.ok) throw new Error(read.error);
+    // The facts read back from the body are those the receiver classified.
+    expect(read.data).toEqual(job.record);
     const c = { data: read.data, message: read.message, attempts: 1 };
     record = read.data.record === 'message' ? messageRecord(c) : eventRecord(c);
   }
