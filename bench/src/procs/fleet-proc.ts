@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createBackfillQueue,
   createCheckQueue,
@@ -39,9 +40,25 @@ const env = {
   QUEUE_PREFIX: prefix,
 };
 
-gc?.();
-const baseRss = process.memoryUsage().rss;
-const baseHeap = process.memoryUsage().heapUsed;
+/**
+ * RSS and heap after a full collection, once the collector has given back what it freed: V8
+ * unmaps freed pages shortly after a collection, not during it, so an RSS read at once still
+ * counts them (about 25 MiB more after the start-up burst). Read until two readings half a
+ * second apart agree, for at most ten seconds.
+ */
+async function settledMemory() {
+  let last = { rss: Infinity, heapUsed: Infinity };
+  for (let i = 0; i < 20; i += 1) {
+    gc?.();
+    await sleep(500);
+    const now = process.memoryUsage();
+    if (Math.abs(now.rss - last.rss) < 2 ** 20) return now;
+    last = now;
+  }
+  return last;
+}
+
+const { rss: baseRss, heapUsed: baseHeap } = await settledMemory();
 const logger = createLogger({ level: 'silent', name: 'bench' });
 const redis = createRedis(redisUrl, 'worker');
 const backfillQueue = createBackfillQueue(redis, prefix);
@@ -103,8 +120,7 @@ const busiest = async (queue: typeof backfillQueue | typeof checkQueue) => {
 const busiestBackfill = await busiest(backfillQueue);
 const busiestCheck = await busiest(checkQueue);
 
-gc?.();
-const mem = process.memoryUsage();
+const mem = await settledMemory();
 process.stdout.write(
   `${JSON.stringify({
     n,
