@@ -176,7 +176,7 @@ export function recordKey(prefix: string, d: RecordJobData): string {
 /**
  * What goes into Redis for a record job. A message's facts stay in its kept body, as a file
  * job's do (`storedJobData`): a text event is mostly its body, and the facts written beside
- * it were a fifth of its job (BENCHMARKS.md, redis-memory). A journal item or a status names
+ * it were a fifth of its data (BENCHMARKS.md, redis-memory). A journal item or a status names
  * no instance, so theirs is kept. Events keep their facts: their chat and time come from
  * fields that differ by type, and from the clock where the event names no time.
  */
