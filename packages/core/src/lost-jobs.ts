@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { idInstanceString } from '@archiver/greenapi';
+import { luaScript } from '@archiver/lua-script';
 import type { RedisClient } from './redis.js';
 import type { RedisKeys } from './redis-keys.js';
-import { luaScript } from './lua-script.js';
 import type { ArchiveJob } from './job.js';
 
 /**

@@ -1,4 +1,5 @@
 import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
+import { luaScript } from '@archiver/lua-script';
 import type { RedisClient } from './redis.js';
 import {
   ARCHIVE_JOB,
@@ -19,7 +20,6 @@ import { archiveJobId, storedJobData, type ArchiveJob } from './job.js';
 import { recordJobId, storedRecordData } from './record-job.js';
 import type { BackfillSummary } from './backfill.js';
 import { deadlineOf, markerTtlSeconds, priorityOf } from './deadline.js';
-import { luaScript } from './lua-script.js';
 import type { RedisKeys } from './redis-keys.js';
 
 export type ArchiveQueue = Queue<ArchiveJobData, unknown, string>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { luaScript } from '@archiver/lua-script';
 import type { RedisClient } from './redis.js';
 import type { RedisKeys } from './redis-keys.js';
-import { luaScript } from './lua-script.js';
 import { sleep } from './sleep.js';
 
 /**

@@ -1,9 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { luaScript } from '@archiver/lua-script';
 
 // Only the holder's token releases or extends the lock.
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = luaScript({
+  name: 'custodySealLockRelease',
+  keys: ['lock'],
+  args: { token: 'string' },
+  body: `if redis.call('GET', lock) == token then return redis.call('DEL', lock) end return 0`,
+  reply: Number,
+});
+const EXTEND = luaScript({
+  name: 'custodySealLockExtend',
+  keys: ['lock'],
+  args: { token: 'string', ttlMs: 'number' },
+  body: `
+if redis.call('GET', lock) == token then return redis.call('PEXPIRE', lock, ttlMs) end
+return 0
+`,
+  reply: (raw) => raw === 1,
+});
 
 export type SealLock = { extend(): Promise<boolean>; release(): Promise<void> };
 
@@ -22,11 +38,11 @@ export async function acquireSealLock(
   const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
   if (ok !== 'OK') return undefined;
   return {
-    async extend() {
-      return (await redis.eval(EXTEND, 1, key, token, String(ttlMs))) === 1;
+    extend() {
+      return EXTEND.run(redis, { keys: { lock: key }, args: { token, ttlMs } });
     },
     async release() {
-      await redis.eval(RELEASE, 1, key, token);
+      await RELEASE.run(redis, { keys: { lock: key }, args: { token } });
     },
   };
 }

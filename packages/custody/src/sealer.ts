@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { luaScript } from '@archiver/lua-script';
 import { sha256Hex } from './entry.js';
 import { headFromBucket, readHead, readSealAt, type ChainHead } from './head.js';
 import { sealKey, timestampKey, type CustodyKeys } from './custody-keys.js';
@@ -41,14 +42,22 @@ export class SealLockLostError extends Error {
 const MAX_ENTRIES = 10_000;
 const LOCK_TTL_MS = 5 * 60_000;
 
-// KEYS: head, entries, rescan. ARGV: head JSON, first stream id to keep, rescan JSON sealed
-// (or ''). The seal is in S3 already: now the head moves and its entries leave Redis, at once.
-const COMMIT = `
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('XTRIM', KEYS[2], 'MINID', ARGV[2])
-if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+// The seal is in S3 already: now the head moves and its entries leave Redis, at once. The
+// rescan note goes too if it is still the one sealed (`sealedRescan`, '' when none was).
+const COMMIT = luaScript({
+  name: 'custodySealCommit',
+  keys: ['head', 'entries', 'rescan'],
+  args: { headJson: 'string', keepFrom: 'string', sealedRescan: 'string' },
+  body: `
+redis.call('SET', head, headJson)
+redis.call('XTRIM', entries, 'MINID', keepFrom)
+if sealedRescan ~= '' and redis.call('GET', rescan) == sealedRescan then
+  redis.call('DEL', rescan)
+end
 return 1
-`;
+`,
+  reply: Number,
+});
 
 /**
  * Seals every pending entry, in seals of at most `maxEntries`. A seal's sequence number is
@@ -70,16 +79,14 @@ export async function sealPending(deps: SealerDeps): Promise<SealRun> {
     let lostHead = false;
 
     const commit = (next: ChainHead, rescanRaw = '') =>
-      redis.eval(
-        COMMIT,
-        3,
-        keys.head,
-        keys.entries,
-        keys.rescan,
-        JSON.stringify(next),
-        nextStreamId(next.through),
-        rescanRaw,
-      );
+      COMMIT.run(redis, {
+        keys: { head: keys.head, entries: keys.entries, rescan: keys.rescan },
+        args: {
+          headJson: JSON.stringify(next),
+          keepFrom: nextStreamId(next.through),
+          sealedRescan: rescanRaw,
+        },
+      });
 
     if (!stored && head.seq > 0) {
       // No head in Redis, seals in the bucket: either the first sealer died between its PUT

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
 import { luaScript } from './lua-script.js';
-import type { RedisClient } from './redis.js';
 
 /** A connection on which the script is "defined": records what the command was sent. */
 function recording(name: string, reply: unknown = 1) {
@@ -10,7 +10,7 @@ function recording(name: string, reply: unknown = 1) {
       sent.push(values);
       return Promise.resolve(reply);
     },
-  } as unknown as RedisClient;
+  } as unknown as Redis;
   return { redis, sent };
 }
 

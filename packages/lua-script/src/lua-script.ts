@@ -1,4 +1,6 @@
-import type { RedisClient } from './redis.js';
+import type { Cluster, Redis } from 'ioredis';
+
+type RedisClient = Redis | Cluster;
 
 /** How an ARGV value reaches the script: as a Lua number (`tonumber`), or the string sent. */
 type ArgType = 'number' | 'string';
@@ -40,7 +42,7 @@ const read = (type: ArgType, at: string) => (type === 'number' ? `tonumber(${at}
  * `each` declares a repeated tail (a batch of jobs): the body gets `itemCount` and, for each
  * name, a function of the item's index (`job(i)`), and a call passes `items`.
  *
- * Defined on a connection (`define`; createRedis does it for the scripts on hot paths) it
+ * Defined on a connection (`define`; core's createRedis does it for the scripts on hot paths) it
  * runs by EVALSHA and joins auto-pipelines; otherwise `run` sends it with EVAL.
  */
 export function luaScript<

@@ -1,0 +1,1 @@
+export { luaScript } from './lua-script.js';
