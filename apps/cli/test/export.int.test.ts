@@ -7,11 +7,10 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { createCustodyStore, parseAuditRecord } from '@archiver/custody';
 import { writeExport } from '@archiver/export';
-import { conversationCorpus } from '@archiver/testkit';
+import { conversationCorpus, unzip } from '@archiver/testkit';
 import { runCli } from '../src/cli.js';
 import {
   captureIo,
@@ -44,30 +43,6 @@ async function run(...argv: string[]) {
   const io = captureIo();
   const code = await runCli(argv, { ...envOf(ctx), SEAL_SIGNING_KEY: pem }, io, ctx.factory);
   return { code, ...io.text };
-}
-
-/** Every entry of a zip file: name → bytes, in the zip's order. */
-async function unzip(bytes: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await yauzl.fromBufferPromise(bytes, { lazyEntries: true });
-  const out = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (err, stream) => {
-        if (err) return reject(err);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          out.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.on('end', () => resolve());
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return out;
 }
 
 async function rezip(entries: Map<string, Buffer>, file: string) {

@@ -4,8 +4,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import yauzl from 'yauzl';
-import { listAllKeys, s3ClientConfig } from '@archiver/testkit';
+import { listAllKeys, s3ClientConfig, unzip } from '@archiver/testkit';
 import { ARTEFACTS, CHROMIUM, hasChromium, launchChromium } from './support/browser.js';
 import { startReceiver, type TestReceiver } from './support/harness.js';
 import { CHAT, DAY, INSTANCE, putConversation } from './support/review-data.js';
@@ -16,30 +15,6 @@ if (!hasChromium) {
   console.warn(
     `review browser tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium)`,
   );
-}
-
-/** Every entry of a zip file: name → bytes, in the zip's order. */
-async function unzip(file: string): Promise<Map<string, Buffer>> {
-  const zip = await yauzl.openPromise(file, { lazyEntries: true });
-  const out = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (err, stream) => {
-        if (err) return reject(err);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          out.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.on('end', () => resolve());
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return out;
 }
 
 describe.skipIf(!hasChromium)('the review page in a real browser, without JavaScript', () => {

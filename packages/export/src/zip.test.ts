@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
+import { unzip } from '@archiver/testkit';
 import { createZipWriter } from './zip.js';
 
 let dir: string;
@@ -12,29 +13,6 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'zip-test-'));
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
-
-async function readZip(file: string): Promise<Map<string, Buffer>> {
-  const zip = await yauzl.openPromise(file, { lazyEntries: true });
-  const out = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (err, stream) => {
-        if (err) return reject(err);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          out.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.on('end', () => resolve());
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return out;
-}
 
 describe('zip writer', () => {
   it('writes stored and deflated entries any unzip reads, with their SHA-256', async () => {
@@ -49,7 +27,7 @@ describe('zip writer', () => {
     await zip.add('empty', Buffer.alloc(0), { compress: true });
     await zip.end();
     expect(a.size).toBe(1000 + big.length);
-    const entries = await readZip(file);
+    const entries = await unzip(file);
     expect([...entries.keys()]).toEqual(['files/ä b.bin', 'chats/x/transcript.html', 'empty']);
     expect(entries.get('files/ä b.bin')!.length).toBe(a.size);
     expect(entries.get('chats/x/transcript.html')!.toString()).toBe('<p>hello</p>'.repeat(1000));

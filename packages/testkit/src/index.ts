@@ -30,3 +30,4 @@ export {
   type ObjectLockProxy,
   type RecordedRequest,
 } from './services/object-lock-proxy.js';
+export { unzip } from './unzip.js';
