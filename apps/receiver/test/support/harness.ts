@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { createLogger, loadConfig, readArchiveJob, type Ingest } from '@archiver/core';
+import {
+  createLogger,
+  loadConfig,
+  readArchiveJob,
+  readRecordJob,
+  type Ingest,
+} from '@archiver/core';
 import { vi } from 'vitest';
 import { createApp, WEBHOOK_PATH, type AppDeps } from '../../src/app.js';
 import { listen, listenUrl } from '../../src/server.js';
@@ -101,9 +107,20 @@ export async function startReceiver(opts: HarnessOptions) {
       });
     },
 
-    /** Every record job (messages without a file, events) in any state. */
-    recordJobs() {
-      return services.recordQueue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
+    /** Every record job (messages without a file, events) in any state, read as the worker does. */
+    async recordJobs() {
+      const jobs = await services.recordQueue.getJobs([
+        'waiting',
+        'delayed',
+        'active',
+        'completed',
+        'failed',
+      ]);
+      return jobs.map((job) => {
+        const read = readRecordJob(job.data);
+        if (!read.ok) throw new Error(`record job ${job.id}: ${read.error}`);
+        return { id: job.id, data: read.data };
+      });
     },
 
     async metricsText() {
