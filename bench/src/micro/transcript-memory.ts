@@ -2,7 +2,8 @@
 // records against the same on 10,000, the same traffic a day (1,000 records), against s3rver:
 // the measurement behind "memory does not grow with the chat" (docs/conversation.md §6). Not
 // part of `pnpm bench` (it spends most of its time writing the records). Needs the CLI built.
-//   RECORDS=100000 PER_DAY=1000 node --conditions=@archiver/source --import tsx bench/src/micro/transcript-memory.ts
+//   RECORDS=100000 PER_DAY=1000 [CLI_NODE_OPTIONS=--max-old-space-size=40] \
+//     node --conditions=@archiver/source --import tsx bench/src/micro/transcript-memory.ts
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { forEachLimit } from '@archiver/core';
 import { startRedis, startS3 } from '@archiver/testkit';
@@ -66,6 +67,9 @@ try {
       AWS_REGION: s3.region,
       GREEN_API_ID_INSTANCE: idInstance,
       GREEN_API_TOKEN: 'bench-api-token-0-5f0c',
+      // `--max-old-space-size=40` tells retention from a collector that merely waits: with a
+      // list that grows with the chat the large run would run out of heap.
+      ...(process.env.CLI_NODE_OPTIONS ? { NODE_OPTIONS: process.env.CLI_NODE_OPTIONS } : {}),
     });
     const started = Date.now();
     let peak = 0;
