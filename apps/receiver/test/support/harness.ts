@@ -7,6 +7,7 @@ import {
   readRecordJob,
   type Ingest,
 } from '@archiver/core';
+import type { JobType } from 'bullmq';
 import { vi } from 'vitest';
 import { createApp, WEBHOOK_PATH, type AppDeps } from '../../src/app.js';
 import { listen, listenUrl } from '../../src/server.js';
@@ -87,40 +88,18 @@ export async function startReceiver(opts: HarnessOptions) {
 
     /** Every archive job in any state. */
     jobs() {
-      return queue.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed']);
+      return queue.getJobs(ANY_STATE);
     },
 
     /** Every archive job as the worker reads it: its facts come out of its kept body. */
     async files() {
-      const jobs = await queue.getJobs([
-        'waiting',
-        'prioritized',
-        'delayed',
-        'active',
-        'completed',
-        'failed',
-      ]);
-      return jobs.map((job) => {
-        const read = readArchiveJob(job.data);
-        if (!read.ok) throw new Error(`job ${job.id}: ${read.error}`);
-        return read.data;
-      });
+      return readAll(await queue.getJobs(ANY_STATE), readArchiveJob);
     },
 
     /** Every record job (messages without a file, events) in any state, read as the worker does. */
     async recordJobs() {
-      const jobs = await services.recordQueue.getJobs([
-        'waiting',
-        'delayed',
-        'active',
-        'completed',
-        'failed',
-      ]);
-      return jobs.map((job) => {
-        const read = readRecordJob(job.data);
-        if (!read.ok) throw new Error(`record job ${job.id}: ${read.error}`);
-        return { id: job.id, data: read.data };
-      });
+      const jobs = await services.recordQueue.getJobs(ANY_STATE);
+      return readAll(jobs, readRecordJob).map((data, k) => ({ id: jobs[k]?.id, data }));
     },
 
     async metricsText() {
@@ -176,4 +155,18 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     }
   }
   return 0;
+}
+
+const ANY_STATE: JobType[] = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'];
+
+/** Each job's data as `read` gives it; a job it cannot read fails the test, naming the job. */
+function readAll<T>(
+  jobs: Array<{ id?: string; data: unknown }>,
+  read: (raw: unknown) => { ok: true; data: T } | { ok: false; error: string },
+): T[] {
+  return jobs.map((job) => {
+    const r = read(job.data);
+    if (!r.ok) throw new Error(`job ${job.id}: ${r.error}`);
+    return r.data;
+  });
 }
