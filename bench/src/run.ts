@@ -14,11 +14,13 @@ import { formatTable } from './lib/table.js';
 import { benchPipeline } from './pipeline.js';
 import { benchRateLimits } from './rate-limits.js';
 import { benchReceiver } from './receiver.js';
+import { benchRecording } from './recording.js';
 import { benchRedisMemory } from './redis-memory.js';
 
 const BENCHES: Record<string, (opts: BenchOptions) => Promise<BenchOutput>> = {
   receiver: benchReceiver,
   pipeline: benchPipeline,
+  recording: benchRecording,
   'large-file': benchLargeFile,
   'rate-limits': benchRateLimits,
   'redis-memory': benchRedisMemory,

@@ -17,7 +17,7 @@ export type BenchOutput = { rows: BenchRow[]; details: Record<string, unknown> }
 
 export type BenchOptions = {
   quick: boolean;
-  /** Files for the pipeline benchmark. */
+  /** Files for the pipeline benchmark; text events for the recording benchmark. */
   files?: number;
   log: (line: string) => void;
 };
