@@ -8,7 +8,7 @@ import { ownCpuMs, processCpuMs } from './lib/cpu.js';
 import { createBenchProducer } from './lib/producer.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { spawnApp, spawnSource } from './lib/spawn.js';
-import { listRatios, median, round, roundRatios, waitUntil } from './lib/stats.js';
+import { listRatios, median, round, roundRatios, waitForCompleted } from './lib/stats.js';
 import { workerEnv } from './lib/worker-env.js';
 
 const CONCURRENCY = 16;
@@ -133,24 +133,7 @@ export async function benchPipeline(opts: BenchOptions): Promise<BenchOutput> {
           }),
         );
         try {
-          let last = 0;
-          await waitUntil(
-            async () => {
-              const counts = await queue.getJobCounts('completed', 'failed');
-              if ((counts.failed ?? 0) > 0) {
-                throw new Error(`${counts.failed} jobs failed:\n${worker.output()}`);
-              }
-              last = counts.completed ?? 0;
-              return last >= count;
-            },
-            {
-              timeoutMs: 60 * 60_000,
-              // Seldom: this process runs the S3 and the fake Green-API the worker is waiting
-              // on. The end time comes from the jobs, not from when the poll noticed.
-              intervalMs: 250,
-              what: `worker to complete ${count} jobs (at ${last})`,
-            },
-          );
+          await waitForCompleted(queue, count, worker);
           const seconds = ((await lastFinishedAt(queue)) - firstDownloadAt(fake)) / 1000;
           const servicesCpuMs = ownCpuMs() - servicesCpu;
           const cpuMs = processCpuMs(worker.pid);

@@ -13,7 +13,7 @@ import { ownCpuMs, processCpuMs } from './lib/cpu.js';
 import { benchInstances, recordObject, textRecordJob, type BenchInstance } from './lib/fixtures.js';
 import type { BenchOptions, BenchOutput } from './lib/result.js';
 import { spawnApp, spawnSource } from './lib/spawn.js';
-import { listRatios, median, round, roundRatios, waitUntil } from './lib/stats.js';
+import { listRatios, median, round, roundRatios, waitForCompleted } from './lib/stats.js';
 import { workerEnv } from './lib/worker-env.js';
 
 const CONCURRENCY = 16;
@@ -119,28 +119,12 @@ export async function benchRecording(opts: BenchOptions): Promise<BenchOutput> {
           }),
         );
         try {
-          let last = 0;
-          await waitUntil(
-            async () => {
-              const counts = await queue.getJobCounts('completed', 'failed');
-              if ((counts.failed ?? 0) > 0) {
-                throw new Error(`${counts.failed} record jobs failed:\n${worker.output()}`);
-              }
-              last = counts.completed ?? 0;
-              return last >= count;
-            },
-            {
-              timeoutMs: 60 * 60_000,
-              // Seldom: this process runs the S3 the worker is writing to.
-              intervalMs: 250,
-              what: `worker to record ${count} events (at ${last})`,
-            },
-          );
-          const { first, last: end } = await processedSpan(queue);
+          await waitForCompleted(queue, count, worker);
+          const { first, last } = await processedSpan(queue);
           const servicesCpuMs = ownCpuMs() - servicesCpu;
           const cpuMs = processCpuMs(worker.pid);
           return {
-            rate: count / ((end - first) / 1000),
+            rate: count / ((last - first) / 1000),
             cpuUsPerEvent: (cpuMs * 1000) / count,
             servicesCpuUsPerEvent: (servicesCpuMs * 1000) / count,
           };

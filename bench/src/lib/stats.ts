@@ -48,3 +48,32 @@ export async function waitUntil(
     await sleep(opts.intervalMs ?? 50);
   }
 }
+
+/**
+ * Polls a queue until `count` of its jobs have completed; a failed job ends the run at once,
+ * with the output of the worker that failed it.
+ */
+export async function waitForCompleted(
+  queue: { getJobCounts(...types: Array<'completed' | 'failed'>): Promise<Record<string, number>> },
+  count: number,
+  worker: { output(): string },
+): Promise<void> {
+  let completed = 0;
+  await waitUntil(
+    async () => {
+      const counts = await queue.getJobCounts('completed', 'failed');
+      if ((counts.failed ?? 0) > 0) {
+        throw new Error(`${counts.failed} jobs failed:\n${worker.output()}`);
+      }
+      completed = counts.completed ?? 0;
+      return completed >= count;
+    },
+    {
+      timeoutMs: 60 * 60_000,
+      // Seldom: the benchmark's process runs the S3 (and fake Green-API) the worker waits on.
+      // The end time comes from the jobs, not from when the poll noticed.
+      intervalMs: 250,
+      what: `worker to complete ${count} jobs (at ${completed})`,
+    },
+  );
+}

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig, type S3Connection } from '@archiver/testkit';
 import { ownCpuMs } from '../lib/cpu.js';
+import { inLanes } from '../lib/lanes.js';
 
 type Task = {
   idInstance: string;
@@ -79,24 +80,8 @@ async function archive(t: Task): Promise<void> {
   }
 }
 
-let next = 0;
-let failed = 0;
-async function lane(): Promise<void> {
-  for (;;) {
-    const t = tasks[next];
-    next += 1;
-    if (!t) return;
-    try {
-      await archive(t);
-    } catch (err) {
-      failed += 1;
-      process.stderr.write(`baseline: ${t.idMessage}: ${String(err)}\n`);
-    }
-  }
-}
-
 const started = Date.now();
-await Promise.all(Array.from({ length: concurrency }, () => lane()));
+const failed = await inLanes(tasks, concurrency, archive, (t) => t.idMessage);
 process.stdout.write(
   `${JSON.stringify({ msg: 'baseline done', started, ended: Date.now(), files: tasks.length, failed, cpuMs: ownCpuMs() })}\n`,
 );
