@@ -6,10 +6,12 @@ import {
   configSecrets,
   createArchiveQueue,
   createLogger,
+  createRecordQueue,
   createRedis,
   createS3Client,
   type ArchiveQueue,
   type Config,
+  type RecordQueue,
   type S3Config,
   type RedisClient,
 } from '@archiver/core';
@@ -17,7 +19,10 @@ import {
 /** What every command runs on; tests build it around their own Redis, S3 and streams. */
 export type CliDeps = {
   config: Config;
+  /** The `archive` queue: file jobs. */
   queue: ArchiveQueue;
+  /** The `records` queue: messages without a file and events (retry-failed, backfill). */
+  recordQueue: RecordQueue;
   redis: RedisClient;
   s3: S3Client;
   /** Results: tables, CSV, JSON. */
@@ -79,6 +84,7 @@ export async function createDeps(
     config,
     redis,
     queue: createArchiveQueue(redis, config.queuePrefix),
+    recordQueue: createRecordQueue(redis, config.queuePrefix),
     s3: createS3Client(s3Of(config)),
     logger,
     ...io,
@@ -87,6 +93,7 @@ export async function createDeps(
 
 export async function closeDeps(deps: CliDeps): Promise<void> {
   await deps.queue.close();
+  await deps.recordQueue.close();
   await deps.redis.quit().catch(() => deps.redis.disconnect());
   deps.s3.destroy();
 }

@@ -9,6 +9,7 @@ import {
   ARCHIVE_QUEUE,
   archiveJobRequest,
   createArchiveQueue,
+  createRecordQueue,
   forEachLimit,
   loadConfig,
   objectKeys,
@@ -105,6 +106,7 @@ export function createContext(name: string, extraEnv: Record<string, string> = {
     redis,
     s3,
     queue: createArchiveQueue(redis, queuePrefix),
+    recordQueue: createRecordQueue(redis, queuePrefix),
     out: io.out,
     err: io.err,
   };
@@ -128,6 +130,7 @@ export function createContext(name: string, extraEnv: Record<string, string> = {
     },
     async close() {
       await deps.queue.close();
+      await deps.recordQueue.close();
       for (const key of await scanKeys(redis, `${queuePrefix}:*`)) await redis.del(key);
       await forEachLimit(listKeys(s3, s3conn.bucket, s3Prefix), 16, async (key) => {
         await s3.send(new DeleteObjectCommand({ Bucket: s3conn.bucket, Key: key }));

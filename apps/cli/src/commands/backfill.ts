@@ -5,7 +5,6 @@ import {
   createJobWriter,
   createRateLimiter,
   createRecordJobWriter,
-  createRecordQueue,
   createRecordedIndex,
   instanceMap,
   retentionResolver,
@@ -37,7 +36,6 @@ export async function runBackfill(
 ): Promise<BackfillSummary> {
   const keys = keysOf(deps.config);
   const instances = instanceMap(deps.config.instances);
-  const recordQueue = createRecordQueue(deps.redis, deps.config.queuePrefix);
   const backfill = createBackfill({
     writer: createJobWriter({
       redis: deps.redis,
@@ -45,7 +43,7 @@ export async function runBackfill(
       keys,
       retentionDays: retentionResolver(instances, deps.config.retentionDays),
     }),
-    records: createRecordJobWriter(recordQueue),
+    records: createRecordJobWriter(deps.recordQueue),
     // Read only: the worker's record writer keeps it (its window: the worker's config).
     recorded: createRecordedIndex(deps.redis, deps.config.queuePrefix, 0),
     limiter: createRateLimiter(deps.redis, keys),
@@ -61,14 +59,10 @@ export async function runBackfill(
     windowMinutes: deps.config.backfill.windowMinutes,
     logger: deps.logger ?? pino({ level: 'silent' }),
   });
-  try {
-    // One line per journal read (two or one per run, at most 1/s): progress needs no redraw.
-    return await backfill.run(request, {
-      onProgress: (p) => deps.err.write(`${describeProgress(p)}\n`),
-    });
-  } finally {
-    await recordQueue.close();
-  }
+  // One line per journal read (two or one per run, at most 1/s): progress needs no redraw.
+  return backfill.run(request, {
+    onProgress: (p) => deps.err.write(`${describeProgress(p)}\n`),
+  });
 }
 
 function describeProgress(p: BackfillProgress): string {

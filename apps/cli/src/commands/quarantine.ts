@@ -70,6 +70,7 @@ export async function replayQuarantine(
 ): Promise<ReplayOutcome[]> {
   const { keys, quarantine, ingest } = createIngestPath(deps.redis, deps.config, {
     queue: deps.queue,
+    recordQueue: deps.recordQueue,
   });
   // Ids only (bodies can be ~100 KB each): the entries are read one by one below.
   const targets = ids === 'all' ? await deps.redis.zrevrange(keys.quarantine, 0, -1) : ids;
