@@ -1,4 +1,4 @@
-import type { ArchiveQueue, RedisKeys, RedisClient } from '@archiver/core';
+import type { ArchiveQueue, RecordQueue, RedisClient } from '@archiver/core';
 import { instanceOfJobId, parseFailedReason, type FailedReason } from './failed-reason.js';
 
 export type FailedJobRef = { jobId: string; idInstance: string | undefined; reason: FailedReason };
@@ -8,12 +8,11 @@ export type FailedJobRef = { jobId: string; idInstance: string | undefined; reas
  * `failedReason` field of each job hash in one pipelined round trip, so 100k failed jobs
  * never load (with their message bodies) at once. `instance` skips other instances' jobs
  * before anything is read for them. A job seen twice (the set shifts while a worker adds
- * failures) is yielded once.
+ * failures) is yielded once. Either queue: the job hash is named by the queue itself.
  */
 export async function* scanFailedJobs(
-  queue: ArchiveQueue,
+  queue: ArchiveQueue | RecordQueue,
   redis: RedisClient,
-  keys: RedisKeys,
   opts: { instance?: string; pageSize?: number } = {},
 ): AsyncGenerator<FailedJobRef> {
   const pageSize = opts.pageSize ?? 1000;
@@ -26,7 +25,7 @@ export async function* scanFailedJobs(
         !seen.has(id) && (opts.instance === undefined || instanceOfJobId(id) === opts.instance),
     );
     const pipeline = redis.pipeline();
-    for (const id of wanted) pipeline.hget(keys.job(id), 'failedReason');
+    for (const id of wanted) pipeline.hget(queue.toKey(id), 'failedReason');
     const results = wanted.length > 0 ? ((await pipeline.exec()) ?? []) : [];
     for (const [index, id] of wanted.entries()) {
       seen.add(id);

@@ -26,6 +26,16 @@ describe('parseFailedReason', () => {
     );
   });
 
+  it("reads the record worker's invalid_job as a permanent failure", () => {
+    expect(parseFailedReason('invalid_job: chatId: expected string')).toEqual({
+      outcome: 'permanent_failure',
+      code: 'invalid_job',
+      error: 'chatId: expected string',
+    });
+    expect(parseFailedReason('invalid_job')).toMatchObject({ code: 'invalid_job', error: '' });
+    expect(parseFailedReason('no_file: x').code).toBe('unknown');
+  });
+
   it('calls anything else unknown', () => {
     expect(parseFailedReason('job stalled more than allowable limit')).toMatchObject({
       outcome: 'other',
@@ -49,8 +59,9 @@ describe('parseFailedReason', () => {
 });
 
 describe('instanceOfJobId', () => {
-  it('reads the instance from an archive job id', () => {
+  it('reads the instance from an archive or record job id', () => {
     expect(instanceOfJobId('1101000001-AbC_dEf-0123456789abcdef012345')).toBe('1101000001');
+    expect(instanceOfJobId('3100000002-e0123456789abcdef012345')).toBe('3100000002');
     expect(instanceOfJobId('repeat:reconcile')).toBeUndefined();
   });
 });

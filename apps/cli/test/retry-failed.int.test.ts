@@ -197,12 +197,7 @@ describe('archiver retry-failed', () => {
   it('pages through the failed set', async () => {
     // A page of 2 over 6 failed jobs: the selection is the same as one page.
     const seen: string[] = [];
-    for await (const ref of scanFailedJobs(
-      ctx.deps.queue,
-      ctx.deps.redis,
-      redisKeys(ctx.queuePrefix),
-      { pageSize: 2 },
-    )) {
+    for await (const ref of scanFailedJobs(ctx.deps.queue, ctx.deps.redis, { pageSize: 2 })) {
       seen.push(ref.jobId);
     }
     expect(seen.sort()).toEqual(Object.values(ids).sort());

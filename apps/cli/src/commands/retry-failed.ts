@@ -48,11 +48,8 @@ export async function retryFailed(
   opts: RetryOptions,
   now = Date.now(),
 ): Promise<RetryResult> {
-  const keys = keysOf(deps.config);
   const selected: FailedJobRef[] = [];
-  for await (const ref of scanFailedJobs(deps.queue, deps.redis, keys, {
-    instance: opts.instance,
-  })) {
+  for await (const ref of scanFailedJobs(deps.queue, deps.redis, { instance: opts.instance })) {
     if (reasonMatches(ref.reason, opts.reason)) selected.push(ref);
   }
   const graceUntil = now + opts.graceMinutes * 60_000;

@@ -53,7 +53,7 @@ export async function collectStatus(deps: CliDeps, now = Date.now()): Promise<St
     }
   }
   const failedByReason: Record<string, number> = {};
-  for await (const { reason } of scanFailedJobs(deps.queue, deps.redis, keys)) {
+  for await (const { reason } of scanFailedJobs(deps.queue, deps.redis)) {
     failedByReason[reason.code] = (failedByReason[reason.code] ?? 0) + 1;
   }
   // Also drops a head entry whose job no longer exists, as the metrics gauge does.
