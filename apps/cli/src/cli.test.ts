@@ -60,6 +60,7 @@ describe('runCli', () => {
       ['status', '--verbose'],
       ['retry-failed', '--grace-minutes', 'soon'],
       ['retry-failed', '--instance', 'abc'],
+      ['retry-failed', '--queue', 'files'],
       ['report', '--since', '2025-03-01'],
       ['report', '--since', '2025-03-02', '--until', '2025-03-01'],
       ['report', '--since', '2025-03-01', '--until', '2025-03-02', '--format', 'xml'],

@@ -130,10 +130,10 @@ describe('archiver retry-failed', () => {
       dryRun: false,
       graceMinutes: 60,
     });
-    expect(result.requeued.sort()).toEqual(
+    expect(result.archive?.requeued.sort()).toEqual(
       [ids['wa-nofile-1'], ids['wa-nofile-2'], ids['max-nofile']].sort(),
     );
-    expect(result.skipped).toEqual([]);
+    expect(result.archive?.skipped).toEqual([]);
     const snap = await snapshot();
     expect(requeuedNames(snap)).toEqual(['max-nofile', 'wa-nofile-1', 'wa-nofile-2']);
     for (const name of ['wa-large', 'wa-expired', 'max-bad']) {
@@ -167,7 +167,9 @@ describe('archiver retry-failed', () => {
       dryRun: false,
       graceMinutes: 60,
     });
-    expect(result.requeued.sort()).toEqual([ids['wa-nofile-1'], ids['wa-nofile-2']].sort());
+    expect(result.archive?.requeued.sort()).toEqual(
+      [ids['wa-nofile-1'], ids['wa-nofile-2']].sort(),
+    );
     expect(requeuedNames(await snapshot())).toEqual(['wa-nofile-1', 'wa-nofile-2']);
   });
 
@@ -178,7 +180,7 @@ describe('archiver retry-failed', () => {
       dryRun: false,
       graceMinutes: 30,
     });
-    expect(result.requeued).toEqual([ids['wa-expired']]);
+    expect(result.archive?.requeued).toEqual([ids['wa-expired']]);
     const job = await ctx.deps.queue.getJob(ids['wa-expired'] ?? '');
     const grace = job?.data.graceUntil ?? 0;
     expect(grace).toBeGreaterThanOrEqual(before + 30 * 60_000);
@@ -189,7 +191,7 @@ describe('archiver retry-failed', () => {
 
   it('without filters re-queues every failed job', async () => {
     const result = await retryFailed(ctx.deps, { dryRun: false, graceMinutes: 60 });
-    expect(result.requeued).toHaveLength(SEEDS.length);
+    expect(result.archive?.requeued).toHaveLength(SEEDS.length);
     expect(await ctx.deps.queue.getFailedCount()).toBe(0);
     expect(await ctx.deps.redis.zcard(redisKeys(ctx.queuePrefix).deadlines)).toBe(SEEDS.length);
   });

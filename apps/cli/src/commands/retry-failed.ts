@@ -1,60 +1,71 @@
 import {
-  effectiveDeadline,
-  indexJob,
-  instanceMap,
+  ARCHIVE_QUEUE,
+  RECORD_QUEUE,
   forEachLimit,
-  jobIdentityOf,
-  readArchiveJob,
+  instanceMap,
   retentionResolver,
-  unindexJob,
-  type ArchiveJobData,
 } from '@archiver/core';
-import { HELP_OPTION, instanceId, parseCommandArgs, positiveInt, UsageError } from '../args.js';
-import { keysOf, type CliDeps } from '../deps.js';
+import {
+  HELP_OPTION,
+  instanceId,
+  oneOf,
+  parseCommandArgs,
+  positiveInt,
+  UsageError,
+} from '../args.js';
+import type { CliDeps } from '../deps.js';
 import { scanFailedJobs, type FailedJobRef } from '../failed-jobs.js';
 import { reasonMatches } from '../failed-reason.js';
 import { formatTable, plural } from '../format.js';
 import { createProgress } from '../progress.js';
+import { requeueArchiveJob, requeueRecordJob } from '../requeue.js';
 import { EXIT, type Command } from './command.js';
+
+/** The queues whose failed jobs can be re-queued, named as `--queue` takes them. */
+export const RETRY_QUEUES = [ARCHIVE_QUEUE, RECORD_QUEUE] as const;
+export type RetryQueue = (typeof RETRY_QUEUES)[number];
 
 export type RetryOptions = {
   reason?: string;
   instance?: string;
+  /** Only this queue's failed jobs; both when absent. */
+  queue?: RetryQueue;
   dryRun: boolean;
   graceMinutes: number;
 };
 
-export type RetryResult = {
+export type QueueRetry = {
   selected: FailedJobRef[];
   requeued: string[];
   /** Jobs selected but left alone: gone or no longer failed by the time they were reached. */
   skipped: Array<{ jobId: string; why: string }>;
-  graceUntil: number;
 };
+
+/** Per queue looked at (a queue left out by `--queue` is absent). */
+export type RetryResult = { [Q in RetryQueue]?: QueueRetry } & { graceUntil: number };
 
 const DEFAULT_GRACE_MINUTES = 60;
 const CONCURRENCY = 16;
 const LISTED = 20;
 
 /**
- * Selects failed jobs (all, or by reason and/or instance) and re-queues exactly those. Each
- * gets `graceUntil` = now + grace, so a job past its deadline gets a real attempt, and is put
- * back in the deadlines index (the SLO gauge's source) at its effective deadline before it
- * can run. The selection is listed first and acted on after, so a job that fails again
- * while the command runs is not picked up twice.
+ * Selects failed jobs (all, or by reason, instance and/or queue) and re-queues exactly
+ * those: archive jobs with a grace past their deadline (requeueArchiveJob), record jobs as
+ * they are (requeueRecordJob). Every selection is listed first and acted on after, so a job
+ * that fails again while the command runs is not picked up twice.
  */
 export async function retryFailed(
   deps: CliDeps,
   opts: RetryOptions,
   now = Date.now(),
 ): Promise<RetryResult> {
-  const selected: FailedJobRef[] = [];
-  for await (const ref of scanFailedJobs(deps.queue, deps.redis, { instance: opts.instance })) {
-    if (reasonMatches(ref.reason, opts.reason)) selected.push(ref);
+  const result: RetryResult = { graceUntil: now + opts.graceMinutes * 60_000 };
+  const queues: readonly RetryQueue[] = opts.queue ? [opts.queue] : RETRY_QUEUES;
+  for (const queue of queues) {
+    result[queue] = { selected: await select(deps, queue, opts), requeued: [], skipped: [] };
   }
-  const graceUntil = now + opts.graceMinutes * 60_000;
-  const result: RetryResult = { selected, requeued: [], skipped: [], graceUntil };
-  if (opts.dryRun || selected.length === 0) return result;
+  const total = queues.reduce((n, q) => n + (result[q]?.selected.length ?? 0), 0);
+  if (opts.dryRun || total === 0) return result;
 
   const retention = retentionResolver(
     instanceMap(deps.config.instances),
@@ -62,115 +73,136 @@ export async function retryFailed(
   );
   const progress = createProgress(deps.err, 're-queueing');
   let done = 0;
-  await forEachLimit(selected, CONCURRENCY, async ({ jobId }) => {
-    const why = await requeue(deps, jobId, graceUntil, retention);
-    if (why === undefined) result.requeued.push(jobId);
-    else result.skipped.push({ jobId, why });
-    progress.update({ done: (done += 1), total: selected.length, final: true });
-  });
+  for (const queue of queues) {
+    const part = result[queue];
+    if (!part) continue;
+    await forEachLimit(part.selected, CONCURRENCY, async ({ jobId }) => {
+      const why =
+        queue === ARCHIVE_QUEUE
+          ? await requeueArchiveJob(deps, jobId, result.graceUntil, retention)
+          : await requeueRecordJob(deps, jobId);
+      if (why === undefined) part.requeued.push(jobId);
+      else part.skipped.push({ jobId, why });
+      progress.update({ done: (done += 1), total, final: true });
+    });
+  }
   progress.finish();
   return result;
 }
 
-/** Re-queues one failed job; returns why not when it is not (or no longer) failed. */
-async function requeue(
+async function select(
   deps: CliDeps,
-  jobId: string,
-  graceUntil: number,
-  retention: (job: { idInstance: string }) => number,
-): Promise<string | undefined> {
-  const keys = keysOf(deps.config);
-  const job = await deps.queue.getJob(jobId);
-  if (!job) return 'job no longer exists';
-  const state = await job.getState();
-  if (state !== 'failed') return `job is ${state} now`;
-  // Spread as stored: a job whose data fails the schema is re-queued as it is (the worker
-  // records it as invalid_job again), with the grace added.
-  // A fresh wait for an instance not configured: the operator may just have added it back.
-  const { unknownSince: _waited, ...kept } = job.data;
-  const data: ArchiveJobData = { ...kept, graceUntil };
-  const read = readArchiveJob(data);
-  const deadline = read.ok ? effectiveDeadline(read.data, retention(read.data)) : graceUntil;
-  // Before the job can run: a worker that finishes it removes the entry again. With its
-  // identity, so the lost-job sweep can record it should it vanish before it ends.
-  const identity = read.ok ? jobIdentityOf(read.data, Date.now()) : undefined;
-  await indexJob(deps.redis, keys, jobId, deadline, identity);
-  await job.updateData(data);
-  try {
-    // Fresh backoff within the grace window: the old count would start at the cap.
-    await job.retry('failed', { resetAttemptsMade: true });
-  } catch (err) {
-    await unindexJob(deps.redis, keys, jobId);
-    return `not re-queued: ${err instanceof Error ? err.message : String(err)}`;
+  queue: RetryQueue,
+  opts: RetryOptions,
+): Promise<FailedJobRef[]> {
+  const selected: FailedJobRef[] = [];
+  const source = queue === ARCHIVE_QUEUE ? deps.queue : deps.recordQueue;
+  for await (const ref of scanFailedJobs(source, deps.redis, { instance: opts.instance })) {
+    if (reasonMatches(ref.reason, opts.reason)) selected.push(ref);
   }
-  return undefined;
+  return selected;
 }
 
 export function formatRetry(r: RetryResult, opts: RetryOptions): string {
   const filters = [
+    opts.queue && `queue ${opts.queue}`,
     opts.reason && `reason ${opts.reason}`,
     opts.instance && `instance ${opts.instance}`,
   ]
     .filter(Boolean)
     .join(', ');
-  const what = `${plural(r.selected.length, 'failed job')}${filters ? ` (${filters})` : ''}`;
+  const suffix = filters ? ` (${filters})` : '';
+  const queues = RETRY_QUEUES.filter((q) => r[q] !== undefined);
+  if (queues.every((q) => r[q]?.selected.length === 0)) return `No failed jobs match${suffix}.\n`;
+  const grace = new Date(r.graceUntil).toISOString();
   const lines: string[] = [];
-  if (r.selected.length === 0) return `No failed jobs match${filters ? ` (${filters})` : ''}.\n`;
-  lines.push(
-    opts.dryRun
-      ? `Dry run: would re-queue ${what}, grace until ${new Date(r.graceUntil).toISOString()}`
-      : `Selected ${what}`,
+  const archive = r[ARCHIVE_QUEUE];
+  if (archive && archive.selected.length > 0) {
+    // The archive queue's lines as they were before record jobs could be re-queued.
+    const what = `${plural(archive.selected.length, 'failed job')}${suffix}`;
+    lines.push(
+      opts.dryRun ? `Dry run: would re-queue ${what}, grace until ${grace}` : `Selected ${what}`,
+    );
+    lines.push(...selectionLines(archive.selected));
+    if (!opts.dryRun) {
+      lines.push(`Re-queued ${archive.requeued.length}, grace until ${grace}`);
+      lines.push(...skippedLines(archive));
+    }
+  }
+  const records = r[RECORD_QUEUE];
+  if (records && records.selected.length > 0) {
+    if (lines.length > 0) lines.push('');
+    const what = `${plural(records.selected.length, 'failed record job')}${suffix}`;
+    lines.push(opts.dryRun ? `Dry run: would re-queue ${what}` : `Selected ${what}`);
+    lines.push(...selectionLines(records.selected));
+    if (!opts.dryRun) {
+      lines.push(`Re-queued ${plural(records.requeued.length, 'record job')}`);
+      lines.push(...skippedLines(records));
+    }
+  }
+  const counts = queues.map(
+    (q) => `${q} ${(opts.dryRun ? r[q]?.selected : r[q]?.requeued)?.length ?? 0}`,
   );
+  lines.push('', `${opts.dryRun ? 'Would re-queue' : 'Re-queued'} per queue: ${counts.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The selection by instance and reason, then its first jobs. */
+function selectionLines(selected: FailedJobRef[]): string[] {
   const groups = new Map<string, number>();
-  for (const ref of r.selected) {
+  for (const ref of selected) {
     const key = `${ref.idInstance ?? 'unknown'}\t${ref.reason.outcome}: ${ref.reason.code}`;
     groups.set(key, (groups.get(key) ?? 0) + 1);
   }
   const rows = [...groups.entries()]
     .sort()
     .map(([key, count]) => [...key.split('\t'), count] as [string, string, number]);
-  lines.push(formatTable([['instance', 'reason', 'jobs'], ...rows]));
-  const shown = r.selected
+  const shown = selected
     .slice(0, LISTED)
     .map((ref) => `  ${ref.jobId}  ${ref.reason.outcome}: ${ref.reason.code}`);
-  lines.push('Jobs:', ...shown);
-  if (r.selected.length > LISTED) lines.push(`  … and ${r.selected.length - LISTED} more`);
-  if (!opts.dryRun) {
-    lines.push(
-      `Re-queued ${r.requeued.length}, grace until ${new Date(r.graceUntil).toISOString()}`,
-    );
-    if (r.skipped.length > 0) {
-      lines.push(`Skipped ${r.skipped.length}:`, ...r.skipped.map((s) => `  ${s.jobId}  ${s.why}`));
-    }
-  }
-  return `${lines.join('\n')}\n`;
+  return [
+    formatTable([['instance', 'reason', 'jobs'], ...rows]),
+    'Jobs:',
+    ...shown,
+    ...(selected.length > LISTED ? [`  … and ${selected.length - LISTED} more`] : []),
+  ];
 }
 
-const HELP = `Usage: archiver retry-failed [--reason CODE] [--instance ID] [--dry-run] [--grace-minutes N]
+function skippedLines(part: QueueRetry): string[] {
+  if (part.skipped.length === 0) return [];
+  return [`Skipped ${part.skipped.length}:`, ...part.skipped.map((s) => `  ${s.jobId}  ${s.why}`)];
+}
 
-Re-queues failed archive jobs: all of them, or those matching the filters. Each job may run
-for the grace period even past its deadline (Green-API may still hold the file), and
-rewrites its sidecar with the new outcome.
+const HELP = `Usage: archiver retry-failed [--reason CODE] [--instance ID] [--queue archive|records]
+                            [--dry-run] [--grace-minutes N]
+
+Re-queues failed jobs: all of them, or those matching the filters. File jobs (the archive
+queue) may run for the grace period even past their deadline (Green-API may still hold the
+file) and rewrite their sidecar with the new outcome. Record jobs (the records queue: texts,
+edits, deletions, statuses, calls) have no deadline and run again as stored, e.g. those an
+older worker failed as invalid_job during an upgrade; a record already written stays as it is.
 
 Options:
   --reason CODE        a reason code (no_file, too_large, bad_request,
                        download_host_not_allowed, invalid_job, deadline_passed, unknown)
                        or an outcome (permanent_failure, expired)
   --instance ID        only jobs of this idInstance
+  --queue NAME         only this queue's jobs: archive (files) or records (default both)
   --dry-run            list what would be re-queued; change nothing
-  --grace-minutes N    how long past its deadline a job may run (default ${DEFAULT_GRACE_MINUTES})
+  --grace-minutes N    how long past its deadline a file job may run (default ${DEFAULT_GRACE_MINUTES})
   -h, --help           this help
 `;
 
 export const retryFailedCommand: Command = {
   name: 'retry-failed',
-  summary: 're-queue failed jobs (filter by --reason / --instance; --dry-run)',
+  summary: 're-queue failed jobs (filter by --reason / --instance / --queue; --dry-run)',
   help: HELP,
   parse(argv) {
     const { values } = parseCommandArgs(argv, {
       ...HELP_OPTION,
       reason: { type: 'string' },
       instance: { type: 'string' },
+      queue: { type: 'string' },
       'dry-run': { type: 'boolean' },
       'grace-minutes': { type: 'string' },
     });
@@ -183,6 +215,7 @@ export const retryFailedCommand: Command = {
     const opts: RetryOptions = {
       reason: values.reason,
       instance: instanceId('instance', values.instance),
+      queue: oneOf('queue', values.queue, RETRY_QUEUES),
       dryRun: values['dry-run'] ?? false,
       graceMinutes: positiveInt('grace-minutes', values['grace-minutes']) ?? DEFAULT_GRACE_MINUTES,
     };
