@@ -19,6 +19,7 @@ import {
   WA,
   type TestContext,
 } from './helpers.js';
+import { seedFailedRecordJobs } from './record-jobs.js';
 
 const now = Math.floor(Date.now() / 1000);
 
@@ -67,6 +68,25 @@ describe('archiver status', () => {
         idMessage: 'f4',
         timestamp: now,
         failedReason: 'job stalled more than allowable limit',
+      },
+    ]);
+
+    // A text message's record job an older worker could not read.
+    await seedFailedRecordJobs(ctx, [
+      {
+        body: {
+          typeWebhook: 'incomingMessageReceived',
+          instanceData: {
+            idInstance: Number(WA),
+            wid: '79876543210@c.us',
+            typeInstance: 'whatsapp',
+          },
+          timestamp: now,
+          idMessage: 't1',
+          senderData: { chatId: 'a@c.us', sender: 'a@c.us' },
+          messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: 'hi' } },
+        },
+        failedReason: 'invalid_job: chatId: Invalid input',
       },
     ]);
 
@@ -140,6 +160,7 @@ describe('archiver status', () => {
       },
       quarantine: 2,
       failedByReason: { no_file: 2, deadline_passed: 1, unknown: 1 },
+      records: { failed: 1 },
     });
     // About a day left (14 of 15 days gone), less the test's run time.
     expect(status.oldestDeadline?.secondsToExpiry).toBeGreaterThan(86_400 - 120);
@@ -152,6 +173,7 @@ describe('archiver status', () => {
     expect(text).toMatch(new RegExp(`${WA}\\s+0\\s+2\\s+0\\s+0\\s+2`));
     expect(text).toMatch(/Oldest deadline: .*expires in (23h|1d)/);
     expect(text).toContain('Quarantine: 2 bodies');
+    expect(text).toContain(`Queue ${ctx.queuePrefix}:records: 1 failed`);
     expect(text).toMatch(/no_file\s+2/);
 
     const json = ctx.resetIo();
@@ -166,5 +188,6 @@ describe('archiver status', () => {
     expect(Object.values(status.counts).every((n) => n === 0)).toBe(true);
     expect(await runCli(['status'], envOf(ctx), ctx.io, ctx.factory)).toBe(0);
     expect(ctx.io.text.out).toContain('Oldest deadline: none (nothing waits)');
+    expect(ctx.io.text.out).toContain(`Queue ${ctx.queuePrefix}:records: 0 failed`);
   });
 });

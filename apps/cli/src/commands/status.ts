@@ -1,4 +1,4 @@
-import { ARCHIVE_QUEUE, createQuarantine, oldestDeadlineMs } from '@archiver/core';
+import { ARCHIVE_QUEUE, RECORD_QUEUE, createQuarantine, oldestDeadlineMs } from '@archiver/core';
 import { HELP_OPTION, parseCommandArgs } from '../args.js';
 import { keysOf, type CliDeps } from '../deps.js';
 import { scanFailedJobs } from '../failed-jobs.js';
@@ -30,6 +30,11 @@ export type StatusReport = {
   quarantine: number;
   /** Failed jobs by the reason code of their failedReason (`unknown` when it has none). */
   failedByReason: Record<string, number>;
+  /**
+   * The records queue (texts, edits, statuses, calls): only its failed jobs, which nothing
+   * retries but `archiver retry-failed`; the rest of it drains in seconds.
+   */
+  records: { failed: number };
 };
 
 const PAGE = 5000;
@@ -71,6 +76,7 @@ export async function collectStatus(deps: CliDeps, now = Date.now()): Promise<St
           },
     quarantine: await createQuarantine(deps.redis, keys, deps.config.quarantineMax).size(),
     failedByReason,
+    records: { failed: await deps.recordQueue.getFailedCount() },
   };
 }
 
@@ -101,6 +107,7 @@ export function formatStatus(s: StatusReport, queuePrefix: string): string {
       : `Oldest deadline: ${d.at} (${d.secondsToExpiry >= 0 ? `expires in ${formatDuration(d.secondsToExpiry * 1000)}` : `PASSED ${formatDuration(-d.secondsToExpiry * 1000)} ago`})`,
   );
   lines.push(`Quarantine: ${plural(s.quarantine, 'body', 'bodies')}`);
+  lines.push(`Queue ${queuePrefix}:${RECORD_QUEUE}: ${s.records.failed} failed`);
   const reasons = sortedCounts(s.failedByReason);
   lines.push('', 'Failed by reason:', reasons.length === 0 ? '  (none)' : formatTable(reasons));
   return `${lines.join('\n')}\n`;
@@ -108,8 +115,9 @@ export function formatStatus(s: StatusReport, queuePrefix: string): string {
 
 const HELP = `Usage: archiver status [--json]
 
-Queue counts per BullMQ state, per instance (unfinished and failed jobs), the nearest
-deadline among unfinished jobs (the SLO), the quarantine size and failed jobs by reason code.
+Archive queue counts per BullMQ state, per instance (unfinished and failed jobs), the
+nearest deadline among unfinished jobs (the SLO), the quarantine size, the records queue's
+failed jobs and the archive queue's failed jobs by reason code.
 
 Options:
   --json      machine-readable output
