@@ -115,36 +115,43 @@ export function formatRetry(r: RetryResult, opts: RetryOptions): string {
   const queues = RETRY_QUEUES.filter((q) => r[q] !== undefined);
   if (queues.every((q) => r[q]?.selected.length === 0)) return `No failed jobs match${suffix}.\n`;
   const grace = new Date(r.graceUntil).toISOString();
-  const lines: string[] = [];
   const archive = r[ARCHIVE_QUEUE];
-  if (archive && archive.selected.length > 0) {
-    // The archive queue's lines as they were before record jobs could be re-queued.
-    const what = `${plural(archive.selected.length, 'failed job')}${suffix}`;
-    lines.push(
-      opts.dryRun ? `Dry run: would re-queue ${what}, grace until ${grace}` : `Selected ${what}`,
-    );
-    lines.push(...selectionLines(archive.selected));
-    if (!opts.dryRun) {
-      lines.push(`Re-queued ${archive.requeued.length}, grace until ${grace}`);
-      lines.push(...skippedLines(archive));
-    }
-  }
   const records = r[RECORD_QUEUE];
-  if (records && records.selected.length > 0) {
-    if (lines.length > 0) lines.push('');
-    const what = `${plural(records.selected.length, 'failed record job')}${suffix}`;
-    lines.push(opts.dryRun ? `Dry run: would re-queue ${what}` : `Selected ${what}`);
-    lines.push(...selectionLines(records.selected));
-    if (!opts.dryRun) {
-      lines.push(`Re-queued ${plural(records.requeued.length, 'record job')}`);
-      lines.push(...skippedLines(records));
-    }
-  }
+  const blocks = [
+    // The archive queue's lines as they were before record jobs could be re-queued.
+    archive &&
+      queueLines(archive, opts.dryRun, {
+        what: `${plural(archive.selected.length, 'failed job')}${suffix}`,
+        dryRunTail: `, grace until ${grace}`,
+        requeued: `Re-queued ${archive.requeued.length}, grace until ${grace}`,
+      }),
+    records &&
+      queueLines(records, opts.dryRun, {
+        what: `${plural(records.selected.length, 'failed record job')}${suffix}`,
+        dryRunTail: '',
+        requeued: `Re-queued ${plural(records.requeued.length, 'record job')}`,
+      }),
+  ].filter((block): block is string[] => block !== undefined && block.length > 0);
+  const lines = blocks.flatMap((block, k) => (k === 0 ? block : ['', ...block]));
   const counts = queues.map(
     (q) => `${q} ${(opts.dryRun ? r[q]?.selected : r[q]?.requeued)?.length ?? 0}`,
   );
   lines.push('', `${opts.dryRun ? 'Would re-queue' : 'Re-queued'} per queue: ${counts.join(', ')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** One queue's part of the report: what was selected and, unless a dry run, what became of it. */
+function queueLines(
+  part: QueueRetry,
+  dryRun: boolean,
+  say: { what: string; dryRunTail: string; requeued: string },
+): string[] {
+  if (part.selected.length === 0) return [];
+  return [
+    dryRun ? `Dry run: would re-queue ${say.what}${say.dryRunTail}` : `Selected ${say.what}`,
+    ...selectionLines(part.selected),
+    ...(dryRun ? [] : [say.requeued, ...skippedLines(part)]),
+  ];
 }
 
 /** The selection by instance and reason, then its first jobs. */
