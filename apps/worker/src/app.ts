@@ -20,6 +20,7 @@ import {
   createRedis,
   createS3Client,
   createInstanceRegistry,
+  logRedisAdvice,
   type Config,
   type InstanceRegistry,
   type InstanceConfig,
@@ -73,6 +74,8 @@ export async function startWorker(
   // with auto-pipelining: the commands of concurrent jobs leave in one write. Never on
   // BullMQ's connection (BullMQ issue 457).
   const commands = createRedis(config, 'worker', { enableAutoPipelining: true });
+  // Not awaited: a Redis that evicts or keeps no AOF is worth a warning, not a later start.
+  void logRedisAdvice(commands, logger);
   const keys = redisKeys(config.queuePrefix);
   const queue = createArchiveQueue(connection, config.queuePrefix, opts.telemetry);
   const registry = opts.registry ?? createInstanceRegistry({ config, load: () => config, logger });

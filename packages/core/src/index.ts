@@ -36,3 +36,4 @@ export * from './instance-check.js';
 export * from './schedules.js';
 export * from './instance-readiness.js';
 export * from './instance-registry.js';
+export * from './redis-settings.js';
