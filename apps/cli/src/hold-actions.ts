@@ -18,7 +18,12 @@ import {
 import { custodyStoreOf } from './custody-deps.js';
 import { s3Of, type CliDeps } from './deps.js';
 import { formatTable } from './format.js';
-import { objectLockSupport, putLegalHolds, type ListedKey, type PassResult } from './legal-hold.js';
+import {
+  objectLockSupport,
+  putLegalHolds,
+  type ListedVersion,
+  type PassResult,
+} from './legal-hold.js';
 import { EXIT, writeJson } from './commands/command.js';
 
 export type HoldChange = { selection: HoldSelection; reason: string; actor: string };
@@ -111,7 +116,7 @@ async function twoPasses(
   };
   const wanted =
     (from?: number) =>
-    (o: ListedKey): 'change' | 'keep' | 'skip' => {
+    (o: ListedVersion): 'change' | 'keep' | 'skip' => {
       if (from !== undefined && o.lastModified.getTime() < from) return 'skip';
       return opts.keep?.(o.key) ? 'keep' : 'change';
     };
@@ -126,7 +131,7 @@ async function twoPasses(
     });
   const first = await pass('first pass');
   deps.err.write(
-    `${opts.label}: ${first.changed} objects ${opts.status}${first.kept ? `, ${first.kept} kept on by another hold` : ''}\n`,
+    `${opts.label}: ${first.changed} object versions ${opts.status}${first.kept ? `, ${first.kept} kept on by another hold` : ''}\n`,
   );
   const refreshMs = s3Of(deps.config).holdRefreshMs ?? 30_000;
   const wait = opts.since + refreshMs + SETTLE_MARGIN_MS - Date.now();
@@ -138,7 +143,7 @@ async function twoPasses(
   }
   const catchUp = await pass('catch-up', opts.since - CATCH_UP_LOOKBACK_MS);
   deps.err.write(
-    `${opts.label}: catch-up pass, ${catchUp.changed} recent objects ${opts.status}\n`,
+    `${opts.label}: catch-up pass, ${catchUp.changed} recent object versions ${opts.status}\n`,
   );
   return { first, catchUp };
 }
@@ -167,7 +172,7 @@ export async function setHold(deps: CliDeps, change: HoldChange): Promise<number
     result: { objects: first.changed, sha256: first.sha256 },
   });
   deps.out.write(
-    `legal hold set on ${describeSelection(change.selection)}: ${first.changed} objects ON ` +
+    `legal hold set on ${describeSelection(change.selection)}: ${first.changed} object versions ON ` +
       `(hold ${registered.key}, audit ${audit.key})\n`,
   );
   return EXIT.ok;
@@ -212,7 +217,7 @@ export async function clearHold(deps: CliDeps, change: HoldChange): Promise<numb
     result: { objects: first.changed, sha256: first.sha256 },
   });
   deps.out.write(
-    `legal hold cleared on ${describeSelection(change.selection)}: ${first.changed} objects OFF, ` +
+    `legal hold cleared on ${describeSelection(change.selection)}: ${first.changed} object versions OFF, ` +
       `${first.kept} still held by another hold (clear ${registered.key}, audit ${audit.key})\n`,
   );
   return EXIT.ok;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   GetObjectLockConfigurationCommand,
-  ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectLegalHoldCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -39,41 +39,55 @@ export async function objectLockSupport(s3: S3Client, bucket: string): Promise<O
   }
 }
 
-export type ListedKey = { key: string; lastModified: Date };
+/** One version of an object; `versionId` is absent where the server names none. */
+export type ListedVersion = { key: string; versionId: string | undefined; lastModified: Date };
 
-/** Every object under `prefix`, one page (≤ 1000 keys) at a time: nothing more is held. */
-export async function* listPrefix(
+/**
+ * Every version under `prefix` (a bucket with Object Lock is versioned: a failure record
+ * replaced by the archived one is still there, noncurrent), one page at a time so nothing
+ * more is held. Delete markers take no legal hold and are left out.
+ */
+export async function* listVersions(
   s3: S3Client,
   bucket: string,
   prefix: string,
-): AsyncGenerator<ListedKey> {
-  let token: string | undefined;
+): AsyncGenerator<ListedVersion> {
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
   do {
     const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      new ListObjectVersionsCommand({
+        Bucket: bucket,
+        Prefix: prefix,
+        KeyMarker: keyMarker,
+        VersionIdMarker: versionIdMarker,
+      }),
     );
-    for (const o of page.Contents ?? []) {
-      if (o.Key) yield { key: o.Key, lastModified: o.LastModified ?? new Date(0) };
+    for (const v of page.Versions ?? []) {
+      if (v.Key) {
+        yield { key: v.Key, versionId: v.VersionId, lastModified: v.LastModified ?? new Date(0) };
+      }
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+  } while (keyMarker !== undefined);
 }
 
 export type PassResult = {
-  /** Objects whose legal hold was put. */
+  /** Object versions whose legal hold was put. */
   changed: number;
-  /** Objects left alone: another active hold covers them (clear only). */
+  /** Versions left alone: another active hold covers their key (clear only). */
   kept: number;
-  /** Listed, then gone before the legal hold could be put (NoSuchKey). */
+  /** Listed, then gone before the legal hold could be put (NoSuchKey, NoSuchVersion). */
   gone: number;
-  /** SHA-256 of the keys chosen for the change, one a line, in listing order (sorted). */
+  /** SHA-256 of the versions chosen, `key versionId` a line, in listing order (sorted). */
   sha256: string;
 };
 
 /**
- * Puts `status` as the legal hold of every object under `prefixes` that `wanted` accepts,
- * `CONCURRENCY` at a time, telling `onProgress` as it goes. The current version of each key
- * is held (ListObjectsV2 names no version).
+ * Puts `status` as the legal hold of every object version under `prefixes` that `wanted`
+ * accepts, `CONCURRENCY` at a time, telling `onProgress` as it goes. Every version: a clear
+ * that left an older one ON would keep it past its retention for good.
  */
 export async function putLegalHolds(opts: {
   s3: S3Client;
@@ -81,21 +95,21 @@ export async function putLegalHolds(opts: {
   prefixes: string[];
   status: 'ON' | 'OFF';
   /** `keep`: left as it is, counted as kept (another hold covers it); `skip`: not counted. */
-  wanted?: (o: ListedKey) => 'change' | 'keep' | 'skip';
+  wanted?: (o: ListedVersion) => 'change' | 'keep' | 'skip';
   onProgress?: (r: Omit<PassResult, 'sha256'>) => void;
 }): Promise<PassResult> {
   const result = { changed: 0, kept: 0, gone: 0 };
   const digest = createHash('sha256');
   for (const prefix of opts.prefixes) {
-    await forEachLimit(listPrefix(opts.s3, opts.bucket, prefix), CONCURRENCY, async (o) => {
+    await forEachLimit(listVersions(opts.s3, opts.bucket, prefix), CONCURRENCY, async (o) => {
       const verdict = opts.wanted?.(o) ?? 'change';
       if (verdict === 'skip') return;
       if (verdict === 'keep') {
         result.kept += 1;
       } else {
         // Before the await: the lanes start in listing order, so the digest is of that order.
-        digest.update(`${o.key}\n`);
-        if (await putOne(opts.s3, opts.bucket, o.key, opts.status)) result.changed += 1;
+        digest.update(`${o.key} ${o.versionId ?? ''}\n`);
+        if (await putOne(opts.s3, opts.bucket, o, opts.status)) result.changed += 1;
         else result.gone += 1;
       }
       opts.onProgress?.(result);
@@ -104,15 +118,21 @@ export async function putLegalHolds(opts: {
   return { ...result, sha256: digest.digest('hex') };
 }
 
-async function putOne(s3: S3Client, bucket: string, key: string, status: 'ON' | 'OFF') {
+async function putOne(s3: S3Client, bucket: string, o: ListedVersion, status: 'ON' | 'OFF') {
   try {
     await s3.send(
-      new PutObjectLegalHoldCommand({ Bucket: bucket, Key: key, LegalHold: { Status: status } }),
+      new PutObjectLegalHoldCommand({
+        Bucket: bucket,
+        Key: o.key,
+        VersionId: o.versionId,
+        LegalHold: { Status: status },
+      }),
     );
     return true;
   } catch (err) {
     const e = err as SdkError;
-    if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+    const gone = e.name === 'NoSuchKey' || e.name === 'NoSuchVersion';
+    if (gone || e.$metadata?.httpStatusCode === 404) return false;
     throw err;
   }
 }

@@ -8,7 +8,7 @@ import {
   custodyKeys,
   parseAuditRecord,
 } from '@archiver/custody';
-import { startObjectLockProxy, type ObjectLockProxy } from '@archiver/testkit';
+import { startObjectLockProxy, versionKey, type ObjectLockProxy } from '@archiver/testkit';
 import { runCli } from '../src/cli.js';
 import { listKeys } from '../src/sidecars.js';
 import {
@@ -17,6 +17,7 @@ import {
   envOf,
   MAX,
   putArchived,
+  putFailure,
   putRecorded,
   seconds,
   WA,
@@ -118,7 +119,7 @@ describe('archiver hold', () => {
     );
     expect(set.err).not.toContain('failed');
     expect(set.code).toBe(0);
-    expect(set.out).toContain('3 objects ON');
+    expect(set.out).toContain('3 object versions ON');
     expect(putsOf(p, 'ON')).toEqual(keys.chatA);
     for (const key of [...keys.chatB, ...keys.other]) expect(p.legalHolds.get(key)).toBe('OFF');
 
@@ -164,7 +165,7 @@ describe('archiver hold', () => {
     let from = p.legalHoldPuts.length;
     const clearChat = await hold('clear', 'chat matter settled', '--chat', CHAT_A);
     expect(clearChat.code).toBe(0);
-    expect(clearChat.out).toContain('0 objects OFF, 3 still held by another hold');
+    expect(clearChat.out).toContain('0 object versions OFF, 3 still held by another hold');
     expect(putsOf(p, 'OFF', from)).toEqual([]);
     for (const key of keys.chatA) expect(p.legalHolds.get(key)).toBe('ON');
 
@@ -211,6 +212,53 @@ describe('archiver hold', () => {
     expect((await setting).code).toBe(0);
     expect(p.legalHolds.get(late.fileKey)).toBe('ON');
     expect(p.legalHolds.get(late.sidecarKey)).toBe('ON');
+  });
+
+  it('holds every version of a key, the failure record an archived file replaced too, and clear lifts them all', async () => {
+    const { ctx: c, proxy: p } = await lockedContext('hold-versions');
+    const m = {
+      idInstance: WA,
+      kind: 'whatsapp' as const,
+      chatId: CHAT_A,
+      idMessage: 'V1',
+      timestamp: seconds('2026-11-03T10:00:00Z'),
+    };
+    // The download failed at first, then the file was had: the sidecar has two versions.
+    await putFailure(c, m, 'permanent_failure', 'file_not_found');
+    const keys = await putArchived(c, m, bytes);
+    const sidecarVersions = (p.versions.get(keys.sidecarKey) ?? []).map((v) => v.versionId);
+    expect(sidecarVersions).toHaveLength(2);
+    const held = (status: string) =>
+      [keys.fileKey, keys.sidecarKey]
+        .flatMap((key) =>
+          (p.versions.get(key) ?? []).map((v) => p.versionHolds.get(versionKey(key, v.versionId))),
+        )
+        .every((s) => s === status);
+
+    const set = await run(c, 'hold', 'set', '--instance', WA, '--chat', CHAT_A, '--reason', 'r');
+    expect(set.code).toBe(0);
+    expect(set.out).toContain('3 object versions ON');
+    expect(held('ON')).toBe(true);
+    // Each version by its id (the catch-up pass puts the recent ones again).
+    const putVersions = new Set(
+      p.legalHoldPuts.filter((x) => x.key === keys.sidecarKey).map((x) => x.versionId),
+    );
+    expect([...putVersions].sort()).toEqual([...sidecarVersions].sort());
+
+    const clear = await run(
+      c,
+      'hold',
+      'clear',
+      '--instance',
+      WA,
+      '--chat',
+      CHAT_A,
+      '--reason',
+      'r',
+    );
+    expect(clear.code).toBe(0);
+    expect(clear.out).toContain('3 object versions OFF');
+    expect(held('OFF')).toBe(true);
   });
 
   it('on s3rver, which has no Object Lock, says so and changes nothing', async () => {

@@ -43,7 +43,7 @@ export type AuditSelection = z.infer<typeof auditSelectionSchema>;
 
 /**
  * An action over many objects (an export, a hold) names how many and the SHA-256 of their
- * sorted key list rather than listing them: the record stays small however large the
+ * sorted key list (a hold's: `key versionId` lines) rather than listing them: the record stays small however large the
  * selection. A handful of keys may be listed as they are.
  */
 const MAX_KEYS_LISTED = 100;

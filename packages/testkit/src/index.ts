@@ -27,7 +27,9 @@ export { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from './services/s3rve
 export { startS3Proxy, type S3Proxy } from './services/s3-proxy.js';
 export {
   startObjectLockProxy,
+  versionKey,
   type ObjectLockProxy,
+  type ObjectVersion,
   type RecordedRequest,
 } from './services/object-lock-proxy.js';
 export { unzip } from './unzip.js';
