@@ -98,7 +98,7 @@ export async function benchRedisMemory(opts: BenchOptions): Promise<BenchOutput>
 }
 
 /** The k-th message of the run: 1,000 chats, an hour of timestamps. */
-function messageOf(k: number, now: number) {
+export function messageOf(k: number, now: number) {
   return {
     idInstance: '1101000001',
     chatId: `7900${String(k % 1000).padStart(7, '0')}@c.us`,

@@ -10,11 +10,13 @@ import {
   RECORD_JOB,
   RECORD_JOB_OPTIONS,
   recordJobId,
+  recordJobRequest,
   storedRecordData,
   type RecordJobData,
 } from '@archiver/core';
 import { startRedis } from '@archiver/testkit';
 import { textRecordJob } from '../lib/fixtures.js';
+import { messageOf } from '../redis-memory.js';
 
 const EVENTS = 10_000;
 
@@ -34,13 +36,7 @@ const trimmed = (d: RecordJobData, bytes: number) => {
 };
 
 const LAYOUTS: Layout[] = [
-  {
-    name: 'as the record queue stores it',
-    job: (d) => ({
-      data: storedRecordData(d),
-      opts: { ...RECORD_JOB_OPTIONS, jobId: recordJobId(d) },
-    }),
-  },
+  { name: 'as the record queue stores it', job: (d) => recordJobRequest(d) },
   {
     name: 'the body in a key of its own, the job naming it',
     job: (d) => {
@@ -57,14 +53,7 @@ const LAYOUTS: Layout[] = [
 ];
 
 const now = Math.floor(Date.now() / 1000);
-const events = Array.from({ length: EVENTS }, (_, k) =>
-  textRecordJob({
-    idInstance: '1101000001',
-    chatId: `7900${String(k % 1000).padStart(7, '0')}@c.us`,
-    idMessage: `BAE5${k.toString(16).toUpperCase().padStart(12, '0')}`,
-    timestamp: now - (k % 3600),
-  }),
-);
+const events = Array.from({ length: EVENTS }, (_, k) => textRecordJob(messageOf(k, now)));
 
 const redis = await startRedis();
 const admin = new Redis(redis.url);
