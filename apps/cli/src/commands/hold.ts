@@ -14,9 +14,10 @@ An S3 Object Lock legal hold on every object of an instance, or of one of its ch
 version, whatever its retention, until the hold is cleared.
 
   set    registers the hold under _holds/ in the bucket, puts the legal hold ON on every
-         object version of the selection (earlier versions too), and the workers put it on every object they write into
-         the selection from then on; after HOLD_REFRESH_SECONDS a catch-up pass holds what
-         was written meanwhile. Setting a held selection again re-applies it.
+         version of every object of the selection (earlier versions too), and the workers
+         put it on every object they write into the selection from then on; after
+         HOLD_REFRESH_SECONDS a catch-up pass holds what was written meanwhile. Setting a
+         held selection again re-applies it.
   clear  lifts every active hold on exactly that selection: the legal hold goes OFF on its
          objects, except those another active hold still covers.
   list   the active holds: when, who, why, what.
